@@ -1,0 +1,61 @@
+"""
+### iga_ingest — load new provincial files into the warehouse
+
+Every 15 minutes: lists the files in the landing folder (`<landing>/<province>/<period>/<file>`)
+whose path and bytes have not been recorded yet, then loads each one in its own mapped task
+(named after the file): read, map headers, normalise, validate with the Great Expectations suite
+`expectations/project_rows.json`, and load valid rows, findings and refused rows in **one
+transaction per file**. Each loaded file emits an event on the warehouse Asset, which triggers
+`iga_publish` and `iga_quality`.
+
+**Re-running is safe**: a file already recorded is skipped, a task that failed midway left the
+warehouse untouched, so clear the failed task (or trigger the DAG again) to finish the job.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Asset, dag, get_current_context, task
+
+from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
+
+WAREHOUSE = Asset(name=WAREHOUSE_ASSET_NAME, uri=WAREHOUSE_ASSET_URI)
+
+
+@dag(
+    dag_id="iga_ingest",
+    schedule="*/15 * * * *",
+    start_date=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["iga"],
+    default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True},
+)
+def iga_ingest():
+    @task
+    def migrate_warehouse() -> list[str]:
+        from etl.migrate import migrate
+        from etl.warehouse import engine
+
+        return migrate(engine())
+
+    @task
+    def list_new_files() -> list[str]:
+        from etl.ingest import list_new_files
+
+        return list_new_files()
+
+    @task(outlets=[WAREHOUSE], map_index_template="{{ landing_file }}", max_active_tis_per_dagrun=2)
+    def ingest_file(relative_path: str) -> dict:
+        from etl.ingest import ingest_file
+
+        get_current_context()["landing_file"] = relative_path
+        return ingest_file(relative_path)
+
+    files = list_new_files()
+    migrate_warehouse() >> files
+    ingest_file.expand(relative_path=files)
+
+
+iga_ingest()

@@ -1,0 +1,177 @@
+"""The ``iga`` command: one front door for the demo, operators, clerks and CI.
+
+    iga demo                      generate the sample national dataset, then ``iga run``
+    iga run                       process everything new in the landing folder through the DAGs
+    iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
+    iga db url | migrate | stop   the warehouse's URL, apply migrations, stop the embedded server
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from etl.config import settings
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_REFUSED, EXIT_PIPELINE_FAILED = 0, 1, 2, 3
+
+
+def _mad(value) -> str:
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def _count(value) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def print_national_summary(url: str) -> None:
+    from sqlalchemy import text
+
+    from etl.warehouse import engine
+
+    with engine(url).connect() as conn:
+        regions = conn.execute(text("SELECT * FROM mart.region_summary ORDER BY region_code")).mappings().all()
+        national = conn.execute(text("SELECT * FROM mart.national_summary")).mappings().first()
+    if national is None:
+        print("No published aggregates yet.")
+        return
+    header = f"{'Region':<28}{'Projects':>9}{'Total cost (MAD)':>20}{'INDH (MAD)':>20}" \
+             f"{'Benef.':>9}{'Women':>8}{'Youth':>8}{'Jobs':>8}"
+    print(header)
+    print("-" * len(header))
+
+    def line(name: str, row) -> str:
+        return (f"{name[:27]:<28}{_count(row['projects']):>9}{_mad(row['total_cost_mad']):>20}"
+                f"{_mad(row['indh_contribution_mad']):>20}{_count(row['beneficiaries']):>9}"
+                f"{_count(row['women']):>8}{_count(row['youth']):>8}{_count(row['jobs_created']):>8}")
+
+    for region in regions:
+        print(line(region["region_name_fr"], region))
+    print("-" * len(header))
+    print(line(f"Morocco ({national['provinces_reporting']} provinces)", national))
+
+
+def print_run_report(url: str, first_new_id: int) -> None:
+    from sqlalchemy import text
+
+    from etl.warehouse import engine
+
+    with engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT status, count(*) AS files, sum(rows_loaded) AS loaded, sum(rows_rejected) AS rejected "
+            "FROM core.submission WHERE submission_id > :first GROUP BY status ORDER BY status"),
+            {"first": first_new_id}).all()
+        refused = conn.execute(text(
+            "SELECT landing_path, reason FROM core.submission WHERE submission_id > :first "
+            "AND status = 'refused' ORDER BY submission_id"), {"first": first_new_id}).all()
+    if not rows:
+        print("Nothing new in the landing folder.")
+    for row in rows:
+        print(f"  {row.status:<10} {row.files:>4} file(s), {row.loaded or 0} rows loaded, "
+              f"{row.rejected or 0} rows refused")
+    for row in refused:
+        print(f"  refused: {row.landing_path}: {row.reason}")
+
+
+def command_run(args) -> int:
+    from sqlalchemy import text
+
+    from etl.migrate import migrate
+    from etl.pipeline import PipelineFailed, configure_airflow, run_pipeline
+    from etl.warehouse import engine, warehouse_url
+
+    current = settings()
+    url = warehouse_url()
+    migrate(engine(url))
+    with engine(url).connect() as conn:
+        before = conn.execute(text("SELECT coalesce(max(submission_id), 0) FROM core.submission")).scalar_one()
+    configure_airflow(current, url)
+    print(f"Landing folder: {current.landing}")
+    try:
+        run_pipeline()
+    except PipelineFailed as exc:
+        print(f"Pipeline failed: {exc}", file=sys.stderr)
+        return EXIT_PIPELINE_FAILED
+    print("\nThis run:")
+    print_run_report(url, before)
+    print("\nNational summary (mart.region_summary, mart.national_summary):")
+    print_national_summary(url)
+    print(f"\nPublished files:  {current.published / 'latest'}")
+    print(f"Quality reports:  {current.reports}")
+    print(f"Mail outbox:      {current.outbox}" if not current.smtp_conn_id
+          else f"Mail sent through Airflow connection {current.smtp_conn_id}")
+    print(f"Warehouse:        psql \"$(iga db url)\"   (now {url})")
+    return EXIT_OK
+
+
+def command_demo(args) -> int:
+    from etl.sample import generate
+
+    current = settings()
+    expected = generate(current.landing, seed=args.seed)
+    print(f"Sample data: {len(expected.files)} provincial files written to {current.landing}")
+    return command_run(args)
+
+
+def command_check(args) -> int:
+    from etl.examine import examine
+    from etl.reports import check_report_html
+
+    exam = examine(Path(args.file), args.province, args.period)
+    print(f"{args.file}: {exam.status.upper()} — {exam.rows_read} project rows read, "
+          f"{len(exam.rows)} would be loaded, {len(exam.rejected)} refused")
+    if exam.reason_text():
+        print(f"Reason: {exam.reason_text()}")
+    for finding in exam.findings:
+        where = " ".join(p for p in (finding.sheet and f"[{finding.sheet}]",
+                                     finding.excel_row and f"row {finding.excel_row}",
+                                     finding.column_header and f"«{finding.column_header}»") if p)
+        print(f"  {finding.severity:<7} {finding.rule_id:<28} {where}: {finding.messages()[0]}")
+    report = settings().reports / "check" / (Path(args.file).stem + ".html")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(check_report_html(exam), encoding="utf-8")
+    print(f"Report: {report}")
+    return {"loaded": EXIT_OK, "partial": EXIT_DATA_ERRORS}.get(exam.status, EXIT_REFUSED)
+
+
+def command_db(args) -> int:
+    from etl.warehouse import engine, stop_embedded, warehouse_url
+
+    if args.action == "url":
+        print(warehouse_url().replace("postgresql+psycopg2://", "postgresql://"))
+    elif args.action == "migrate":
+        from etl.migrate import migrate
+
+        applied = migrate(engine())
+        print(f"Applied: {', '.join(applied)}" if applied else "Warehouse schema is up to date.")
+    elif args.action == "stop":
+        if settings().warehouse_url:
+            print("IGA_WAREHOUSE_URL is set: that server is not ours to stop.")
+        else:
+            print("Embedded warehouse stopped." if stop_embedded(settings().pgdata) else "Not running.")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="iga", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="process everything new in the landing folder").set_defaults(func=command_run)
+    demo = commands.add_parser("demo", help="generate the sample national dataset, then run")
+    demo.add_argument("--seed", type=int, default=2013)
+    demo.set_defaults(func=command_demo)
+    check = commands.add_parser("check", help="validate one file without loading it")
+    check.add_argument("file")
+    check.add_argument("--province", required=True, help="ISO 3166-2:MA code, e.g. MA-TAO")
+    check.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
+    check.set_defaults(func=command_check)
+    db = commands.add_parser("db", help="the warehouse")
+    db.add_argument("action", choices=("url", "migrate", "stop"))
+    db.set_defaults(func=command_db)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Examine one provincial file without touching the warehouse: read, normalise, validate, decide.
+
+This is what ``iga check`` shows a clerk before upload and what the ingest task then loads, so the
+answer before and after upload is the same.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl import reference
+from etl.normalise import REQUIRED_COLUMNS, Finding, ProjectSheet, read_project_sheet
+from etl.read import UnreadableFile, read_file
+from etl.validate import validate_rows
+
+_PERIOD = re.compile(r"(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?")
+
+
+def period_end(period: str) -> dt.date | None:
+    """'2013' -> 2013-12-31, '2013-Q2' -> 2013-06-30, '2013-06' -> 2013-06-30; None if not a period."""
+    match = _PERIOD.fullmatch(period.strip().upper())
+    if not match:
+        return None
+    year = int(match.group(1))
+    if not 2005 <= year <= dt.date.today().year + 1:
+        return None
+    month = int(match.group(2)) * 3 if match.group(2) else int(match.group(3) or 12)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class Examination:
+    path: Path
+    province_code: str | None
+    period: str
+    period_end: dt.date | None
+    sheets: list[ProjectSheet] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    refused_reason: Finding | None = None
+    rows: list[tuple[ProjectSheet, dict]] = field(default_factory=list)  # rows to load
+    rejected: list[tuple[ProjectSheet, dict]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(len(sheet.rows) for sheet in self.sheets)
+
+    @property
+    def status(self) -> str:
+        if self.refused_reason is not None or not self.rows:
+            return "refused"
+        return "partial" if self.rejected else "loaded"
+
+    def reason_text(self) -> str | None:
+        if self.refused_reason is not None:
+            return self.refused_reason.messages()[0]
+        if not self.rows and self.rejected:
+            return "Aucune ligne n'a pu être chargée : toutes les lignes contiennent des erreurs."
+        return None
+
+    def refuse(self, rule_id: str, value: object = None, **params) -> "Examination":
+        self.refused_reason = Finding(rule_id, value=value, params=params)
+        self.findings.insert(0, self.refused_reason)
+        return self
+
+
+def examine(path: Path, province: str, period: str) -> Examination:
+    """Everything the pipeline knows about one file before loading it."""
+    province_code = reference.find_province(province)
+    result = Examination(Path(path), province_code, period, period_end(period))
+    if province_code is None:
+        return result.refuse("FILE_PROVINCE_UNKNOWN", province)
+    if result.period_end is None:
+        return result.refuse("FILE_PERIOD_INVALID", period)
+    try:
+        raw_sheets = read_file(result.path)
+    except UnreadableFile as exc:
+        return result.refuse("FILE_UNREADABLE", detail=exc.detail_fr)
+    sheets = [s for s in (read_project_sheet(raw, province_code) for raw in raw_sheets) if s]
+    if not sheets:
+        return result.refuse("FILE_NO_HEADER")
+    for sheet in sheets:
+        for column, (expected_fr, expected_ar) in REQUIRED_COLUMNS.items():
+            if column not in sheet.headers:
+                result.findings.append(Finding("FILE_MISSING_COLUMN", sheet.name, sheet.header_row,
+                                               value=expected_fr,
+                                               params={"expected_fr": expected_fr, "expected_ar": expected_ar}))
+    if result.findings:
+        result.refused_reason = result.findings[0]
+        return result
+    result.sheets = sheets
+    if result.rows_read == 0:
+        return result.refuse("FILE_NO_ROWS")
+    for sheet in sheets:
+        result.findings.extend(sheet.findings)
+    result.findings.extend(validate_rows(sheets))
+    wrong = {(f.sheet, f.excel_row) for f in result.findings if f.severity == "error"}
+    for sheet in sheets:
+        for row in sheet.rows:
+            (result.rejected if (sheet.name, row["excel_row"]) in wrong else result.rows).append((sheet, row))
+    result.findings.sort(key=lambda f: (f.sheet or "", f.excel_row or 0))
+    return result

@@ -1,0 +1,139 @@
+"""Load one examined submission into the warehouse, in one transaction.
+
+Rows are staged into ``core.project_version`` with COPY, then merged into ``core.project``
+(``sql/load/merge_projects.sql``); findings and refused rows go to the ``quality`` tables. A
+transaction-scoped advisory lock per province serialises two submissions of one province. Any
+failure rolls everything back: the warehouse is as it was before the submission.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import text
+
+from etl.config import SQL_DIR
+from etl.examine import Examination
+
+VERSION_COLUMNS = (
+    "submission_id", "province_code", "project_code", "commune", "title", "programme_code",
+    "sector_code", "promoter_type_code", "promoter_name", "approval_year", "start_date",
+    "status_code", "total_cost_mad", "indh_contribution_mad", "promoter_contribution_mad",
+    "partner_contribution_mad", "beneficiaries", "women", "youth", "jobs_created",
+    "source_sheet", "source_row",
+)
+FINDING_COLUMNS = ("submission_id", "sheet", "excel_row", "column_header", "value", "project_code",
+                   "rule_id", "severity", "message_fr", "message_ar")
+REJECTED_COLUMNS = ("submission_id", "sheet", "excel_row", "project_code", "raw")
+PROVINCE_LOCK_NAMESPACE = 7_301
+
+
+def sql(name: str) -> str:
+    return (SQL_DIR / name).read_text(encoding="utf-8")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cents_text(cents: int | None) -> str | None:
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["\\N" if v is None else v for v in row])
+    buffer.seek(0)
+    cursor.copy_expert(
+        "COPY " + table + " (" + ", ".join(columns) + ") FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+
+
+def _json_cell(value: object) -> object:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
+    """Keep the original bytes, content-addressed, so every figure traces back to its file."""
+    target = archive_root / sha256[:2] / sha256 / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        shutil.copyfile(path, partial)
+        partial.replace(target)
+    return target
+
+
+def load_submission(engine, exam: Examination, landing_path: str, sha256: str, size: int,
+                    archive_root: Path) -> dict:
+    """Record and load one submission; returns its summary (submission_id, status, counts)."""
+    with engine.begin() as conn:
+        if exam.province_code:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:province))"),
+                         {"ns": PROVINCE_LOCK_NAMESPACE, "province": exam.province_code})
+        already = conn.execute(
+            text("SELECT submission_id, status FROM core.submission WHERE landing_path = :p AND sha256 = :s"),
+            {"p": landing_path, "s": sha256}).first()
+        if already:  # processed by an earlier (or concurrent) run: nothing to do
+            return {"submission_id": already.submission_id, "status": already.status, "new": False}
+        earlier = conn.execute(
+            text("SELECT min(submission_id) FROM core.submission "
+                 "WHERE sha256 = :s AND status IN ('loaded', 'partial', 'refused')"),
+            {"s": sha256}).scalar()
+        record = {
+            "province_code": exam.province_code or str(exam.path.parent.parent.name),
+            "period": exam.period, "period_end": exam.period_end, "file_name": exam.path.name,
+            "landing_path": landing_path, "sha256": sha256, "size_bytes": size,
+            "rows_read": exam.rows_read, "sheets": ", ".join(s.name for s in exam.sheets) or None,
+            "archive_path": str(archive_file(exam.path, sha256, archive_root)),
+        }
+        if earlier is not None:
+            record.update(status="duplicate", rows_loaded=0, rows_rejected=0, duplicate_of=earlier,
+                          reason=f"Fichier identique au dépôt n° {earlier}.")
+            submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
+            return {"submission_id": submission_id, "status": "duplicate", "new": True,
+                    "province_code": record["province_code"], "rows_loaded": 0, "rows_rejected": 0}
+        record.update(status=exam.status, rows_loaded=len(exam.rows), rows_rejected=len(exam.rejected),
+                      reason=exam.reason_text(), duplicate_of=None)
+        submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
+
+        cursor = conn.connection.driver_connection.cursor()
+        _copy(cursor, "core.project_version", VERSION_COLUMNS, (
+            (submission_id, exam.province_code, row["project_code"], row["commune"], row["title"],
+             row["programme_code"], row["sector_code"], row["promoter_type_code"], row["promoter_name"],
+             row["approval_year"], row["start_date"], row["status_code"],
+             cents_text(row["total_cost_mad"]), cents_text(row["indh_contribution_mad"]),
+             cents_text(row["promoter_contribution_mad"]), cents_text(row["partner_contribution_mad"]),
+             row["beneficiaries"], row["women"], row["youth"], row["jobs_created"],
+             sheet.name, row["excel_row"])
+            for sheet, row in exam.rows))
+        _copy(cursor, "quality.finding", FINDING_COLUMNS, (
+            (submission_id, f.sheet, f.excel_row, f.column_header,
+             None if f.value is None else str(f.value), f.project_code, f.rule_id, f.severity, *f.messages())
+            for f in exam.findings))
+        _copy(cursor, "quality.rejected_row", REJECTED_COLUMNS, (
+            (submission_id, sheet.name, row["excel_row"], row["project_code"],
+             json.dumps({sheet.headers[c]: _json_cell(v) for c, v in row["raw"].items()}, ensure_ascii=False))
+            for sheet, row in exam.rejected))
+        if exam.rows:
+            conn.execute(text(sql("load/merge_projects.sql")), {"submission_id": submission_id})
+    return {"submission_id": submission_id, "status": record["status"], "new": True,
+            "province_code": record["province_code"], "rows_loaded": record["rows_loaded"],
+            "rows_rejected": record["rows_rejected"]}

@@ -1,0 +1,193 @@
+"""From raw cell grids to canonical project rows: find the header, map it, read every value.
+
+Every cell that cannot be read becomes a :class:`Finding` at its Excel row and column header.
+Title blocks above the header, blank rows, section rows and totals rows are recognised and skipped.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from etl import reference, values
+from etl.read import RawSheet
+
+CANONICAL_COLUMNS = (
+    "province_code", "commune", "project_code", "title", "programme", "sector", "promoter_type",
+    "promoter_name", "approval_year", "start_date", "status", "total_cost_mad",
+    "indh_contribution_mad", "promoter_contribution_mad", "partner_contribution_mad",
+    "beneficiaries", "women", "youth", "jobs_created",
+)
+AMOUNT_COLUMNS = ("total_cost_mad", "indh_contribution_mad", "promoter_contribution_mad",
+                  "partner_contribution_mad")
+REQUIRED_AMOUNTS = ("total_cost_mad", "indh_contribution_mad")
+COUNT_COLUMNS = ("beneficiaries", "women", "youth", "jobs_created")
+LABEL_COLUMNS = {"sector": "sector", "status": "status", "promoter_type": "promoter_type"}
+# A file without these cannot be loaded; the names are what the clerk is told to add.
+REQUIRED_COLUMNS = {
+    "project_code": ("Code projet", "رمز المشروع"),
+    "title": ("Intitulé du projet", "عنوان المشروع"),
+    "total_cost_mad": ("Coût global (DH)", "الكلفة الإجمالية"),
+    "indh_contribution_mad": ("Contribution INDH", "مساهمة المبادرة الوطنية للتنمية البشرية"),
+}
+HEADER_SEARCH_ROWS = 40
+_UNITS = re.compile(r"\(.*?\)|\[.*?\]")
+_UNIT_WORDS = re.compile(r"\b(en )?(dh|dhs|mad|dirhams?|درهم|بالدرهم)\b")
+_TOTAL_WORDS = ("total", "sous total", "totaux", "المجموع", "مجموع", "الاجمالي", "المجموع العام")
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    sheet: str | None = None
+    excel_row: int | None = None
+    column_header: str | None = None
+    value: object = None
+    project_code: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return reference.rules()[self.rule_id].severity
+
+    def messages(self) -> tuple[str, str]:
+        rule = reference.rules()[self.rule_id]
+        params = {"value": "" if self.value is None else self.value, "detail": "", **self.params}
+        return rule.message_fr.format(**params), rule.message_ar.format(**params)
+
+
+@dataclass
+class ProjectSheet:
+    """A sheet recognised as a project table, with its rows read into canonical values."""
+    name: str
+    header_row: int  # Excel row number of the header
+    headers: dict[str, str]  # canonical column -> header as typed in the file
+    rows: list[dict] = field(default_factory=list)  # canonical values + excel_row
+    findings: list[Finding] = field(default_factory=list)
+    skipped_rows: int = 0
+
+
+def header_key(cell: object) -> str:
+    text = _UNITS.sub(" ", str(cell))
+    key = reference.text_key(text)
+    return _UNIT_WORDS.sub(" ", key).strip() if key not in reference.header_lookup() else key
+
+
+def map_headers(row: list[object]) -> dict[int, str]:
+    """Column index -> canonical column, for the cells of one row that are known headers."""
+    lookup = reference.header_lookup()
+    mapped: dict[int, str] = {}
+    for index, cell in enumerate(row):
+        if cell in (None, ""):
+            continue
+        column = lookup.get(reference.text_key(cell)) or lookup.get(header_key(cell))
+        if column and column not in mapped.values():
+            mapped[index] = column
+    return mapped
+
+
+def find_header(rows: list[list[object]]) -> tuple[int, dict[int, str]] | None:
+    """The row (0-based) that maps most canonical columns, if it names a project code and an amount."""
+    best: tuple[int, dict[int, str]] | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapped = map_headers(row)
+        if "project_code" in mapped.values() and len(mapped) >= 3:
+            if best is None or len(mapped) > len(best[1]):
+                best = (index, mapped)
+    return best
+
+
+def _is_totals_row(cells: list[object]) -> bool:
+    for cell in cells:
+        if isinstance(cell, str) and cell.strip():
+            key = reference.text_key(cell)
+            if key.startswith(_TOTAL_WORDS) or key in _TOTAL_WORDS:
+                return True
+    return False
+
+
+def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None:
+    """Read one sheet as a project table; None when it has no project header."""
+    found = find_header(raw.rows)
+    if found is None:
+        return None
+    header_index, mapped = found
+    header_cells = raw.rows[header_index]
+    sheet = ProjectSheet(raw.name, header_index + 1,
+                         {column: str(header_cells[i]).strip() for i, column in mapped.items()})
+    for index, cell in enumerate(header_cells):
+        if cell not in (None, "") and index not in mapped:
+            sheet.findings.append(Finding("COLUMN_UNMAPPED", raw.name, header_index + 1,
+                                          str(cell).strip(), str(cell).strip()))
+    for offset, cells in enumerate(raw.rows[header_index + 1:], start=header_index + 2):
+        read_row(sheet, cells, offset, mapped, province_code)
+    return sheet
+
+
+def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: dict[int, str],
+             province_code: str) -> None:
+    raw = {column: cells[i] if i < len(cells) else None for i, column in mapped.items()}
+    code = values.parse_code(raw.get("project_code"))
+    filled = [c for c in cells if c not in (None, "")]
+    if not filled:
+        sheet.skipped_rows += 1
+        return
+    if (code is None or _is_totals_row([raw.get("project_code")])) and _is_totals_row(filled):
+        sheet.skipped_rows += 1
+        return
+    if len(filled) == 1 and isinstance(filled[0], str) or code is None and not any(
+            values.parse_amount(raw.get(c))[0] for c in AMOUNT_COLUMNS if c in raw):
+        sheet.skipped_rows += 1  # a section heading or a note line, not a project
+        return
+
+    findings: list[Finding] = []
+
+    def finding(rule_id: str, column: str | None, value: object, **params) -> None:
+        findings.append(Finding(rule_id, sheet.name, excel_row,
+                                sheet.headers.get(column) if column else None,
+                                values.parse_text(value) if value is not None else None, code, params))
+
+    row: dict = {"excel_row": excel_row, "project_code": code, "province_code": province_code}
+    if "province_code" in raw and values.parse_text(raw["province_code"]):
+        named = reference.find_province(raw["province_code"])
+        if named is None:
+            finding("E_PROVINCE_UNKNOWN", "province_code", raw["province_code"])
+        elif named != province_code:
+            finding("E_PROVINCE_MISMATCH", "province_code", raw["province_code"])
+    for column in ("commune", "title", "promoter_name"):
+        row[column] = values.parse_text(raw.get(column))
+    if row["title"] is None:
+        finding("W_TITLE_MISSING", "title", None)
+    for column in AMOUNT_COLUMNS:
+        amount, problem = values.parse_amount(raw.get(column))
+        if problem:
+            finding(problem, column, raw.get(column))
+        elif amount is None and column in REQUIRED_AMOUNTS:
+            finding("E_AMOUNT_MISSING", column, None)
+        row[column] = amount
+    for column in COUNT_COLUMNS:
+        row[column], problem = values.parse_count(raw.get(column))
+        if problem:
+            finding(problem, column, raw.get(column))
+    row["approval_year"], problem = values.parse_year(raw.get("approval_year"))
+    if problem:
+        finding(problem, "approval_year", raw.get("approval_year"))
+    row["start_date"], problem = values.parse_date(raw.get("start_date"))
+    if problem:
+        finding(problem, "start_date", raw.get("start_date"))
+    for column, domain in LABEL_COLUMNS.items():
+        row[column + "_code"] = None
+        label = values.parse_text(raw.get(column))
+        if label:
+            row[column + "_code"] = reference.label_lookup(domain).get(reference.text_key(label))
+            if row[column + "_code"] is None:
+                finding("W_LABEL_UNKNOWN", column, label)
+    row["programme_code"] = None
+    label = values.parse_text(raw.get("programme"))
+    if label:
+        kind = reference.label_lookup("programme_kind").get(reference.text_key(label))
+        row["programme_code"] = kind and reference.programme_code(kind, row["approval_year"])
+        if row["programme_code"] is None:
+            finding("W_LABEL_UNKNOWN", "programme", label)
+    row["raw"] = raw  # the cells as read, kept for the quality tables if the row is refused
+    sheet.rows.append(row)
+    sheet.findings.extend(findings)

@@ -1,0 +1,166 @@
+"""Pure parsers for the values clerks type: amounts, counts, years, dates, labels.
+
+Each parser returns ``(value, problem)``: ``problem`` is None when the value was read, else the id of
+the rule it breaks. Nothing is guessed: a value that cannot be read is reported, never turned into 0.
+Amounts are returned in centimes (int), so sums stay exact to the dirham and below.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']+")
+_CURRENCY = re.compile(r"(?i)(dhs?|mad|dirhams?|درهم|د\.م\.?)\.?$")
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def clean_number_text(text: str) -> str | None:
+    """'1 250 000,00 DH' -> '1250000.00'; None when it is not a number."""
+    text = text.translate(_DIGITS).replace("٫", ".").replace("٬", ",").replace("−", "-").strip()
+    text = _CURRENCY.sub("", text).strip()
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text.startswith("-"):
+        negative, text = True, text[1:]
+    text = _SPACES.sub("", text)
+    if not text:
+        return None
+    if "," in text and "." in text:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        whole, _, frac = text.rpartition(decimal_sep)
+        if not _GROUPED.fullmatch(whole) or whole.replace(thousands, "").isdigit() is False:
+            return None
+        text = whole.replace(thousands, "") + "." + frac
+    elif text.count(",") + text.count(".") > 1:
+        if not _GROUPED.fullmatch(text) or ("," in text and "." in text):
+            return None
+        text = text.replace(",", "").replace(".", "")
+    elif "," in text or "." in text:
+        whole, _, frac = text.replace(",", ".").partition(".")
+        # Amounts have at most two decimals, so "1.250" or "1,250" is a thousands separator.
+        text = whole + frac if len(frac) == 3 and whole.isdigit() and whole != "0" else whole + "." + frac
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    return ("-" if negative else "") + text
+
+
+def parse_amount(value: object) -> tuple[int | None, str | None]:
+    """An amount in MAD -> centimes. Empty is (None, None); the caller decides if it is required."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, "E_AMOUNT_INVALID"
+    if isinstance(value, int):
+        return value * 100, None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, "E_AMOUNT_INVALID"
+        cents = value * 100
+        if abs(cents - round(cents)) < 1e-6 and abs(cents) < 2**52:
+            return int(round(cents)), None
+        return int(Decimal(repr(value)).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
+    if isinstance(value, str):
+        cleaned = clean_number_text(value)
+        if cleaned is None:
+            return None, "E_AMOUNT_INVALID"
+        try:
+            return int(Decimal(cleaned).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
+        except InvalidOperation:
+            return None, "E_AMOUNT_INVALID"
+    return None, "E_AMOUNT_INVALID"
+
+
+def parse_count(value: object) -> tuple[int | None, str | None]:
+    """A whole number of people or jobs, >= 0."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, "E_COUNT_INVALID"
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            return None, "E_COUNT_INVALID"
+        number = int(value)
+    elif isinstance(value, str):
+        cleaned = clean_number_text(value)
+        if cleaned is None or "." in cleaned and cleaned.split(".")[1].strip("0"):
+            return None, "E_COUNT_INVALID"
+        number = int(cleaned.split(".")[0])
+    else:
+        return None, "E_COUNT_INVALID"
+    if number < 0:
+        return None, "E_COUNT_INVALID"
+    return number, None
+
+
+def parse_year(value: object) -> tuple[int | None, str | None]:
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.year, None
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    if isinstance(value, str):
+        text = value.translate(_DIGITS).strip()
+        value = int(text) if re.fullmatch(r"\d{4}", text) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+        return value, None
+    return None, "E_YEAR_INVALID"
+
+
+_DATE_PATTERNS = (
+    (re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"), ("d", "m", "y")),
+    (re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})"), ("y", "m", "d")),
+)
+
+
+def parse_date(value: object) -> tuple[dt.date | None, str | None]:
+    """Excel dates and serials, '12/03/2010' (day first, as in Morocco) and '2010-03-12'."""
+    if _is_blank(value):
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 2000 <= value <= 80000 and value == int(value):  # an Excel serial date (1905..2119)
+            return EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+        return None, "W_DATE_INVALID"
+    if isinstance(value, str):
+        text = value.translate(_DIGITS).strip().split(" ")[0]
+        for pattern, order in _DATE_PATTERNS:
+            match = pattern.fullmatch(text)
+            if match:
+                parts = dict(zip(order, map(int, match.groups())))
+                try:
+                    return dt.date(parts["y"], parts["m"], parts["d"]), None
+                except ValueError:
+                    return None, "W_DATE_INVALID"
+    return None, "W_DATE_INVALID"
+
+
+def parse_text(value: object) -> str | None:
+    if _is_blank(value):
+        return None
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def parse_code(value: object) -> str | None:
+    """A project code as typed, with numbers from Excel shown without '.0'."""
+    text = parse_text(value)
+    return text.translate(_DIGITS) if text else None

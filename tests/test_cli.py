@@ -1,0 +1,59 @@
+"""The `iga` command as people call it."""
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from etl.cli import main
+from etl.sample import generate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.unit
+def test_check_tells_the_clerk_what_to_fix_and_loads_nothing(tmp_path, iga_home, capsys):
+    expected = generate(tmp_path / "landing", provinces=["MA-TAO"], errors_per_file=3)
+    path = expected.files[0]
+    code = main(["check", str(path), "--province", "Taounate", "--period", "2013"])
+    out = capsys.readouterr().out
+    assert code == 1  # partial: some rows would be refused
+    assert "PARTIAL" in out
+    for row in expected.wrong_rows[str(path)]:
+        assert f"row {row} " in out
+    report = iga_home / "reports" / "check" / (path.stem + ".html")
+    assert "تقرير الجودة" in report.read_text(encoding="utf-8")
+    assert not (iga_home / "pgdata").exists()  # no warehouse was started
+
+
+@pytest.mark.unit
+def test_check_refuses_a_file_that_is_not_a_spreadsheet(tmp_path, iga_home, capsys):
+    path = tmp_path / "photo.xlsx"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert main(["check", str(path), "--province", "MA-TAO", "--period", "2013"]) == 2
+    assert "n'est pas un tableur" in capsys.readouterr().out
+
+
+def test_embedded_warehouse_starts_in_the_state_folder_and_stops(tmp_path):
+    env = {**os.environ, "IGA_HOME": str(tmp_path / "state")}
+    env.pop("IGA_WAREHOUSE_URL", None)
+
+    def iga(*args):
+        return subprocess.run([sys.executable, "-m", "etl.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    try:
+        migrated = iga("db", "migrate")
+        assert migrated.returncode == 0, migrated.stderr
+        assert "001_warehouse" in migrated.stdout
+        url = iga("db", "url").stdout.strip()
+        assert url.startswith("postgresql://") and str(tmp_path / "state" / "pgdata") in url
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM ref.province")).scalar() == 75
+        engine.dispose()
+        assert "up to date" in iga("db", "migrate").stdout
+    finally:
+        stopped = iga("db", "stop")
+    assert "stopped" in stopped.stdout

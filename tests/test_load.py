@@ -1,0 +1,114 @@
+"""Loading semantics against a real PostgreSQL: one transaction per submission, nothing twice."""
+import decimal
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from etl import load as load_module
+from etl.examine import examine
+from etl.load import load_submission, sha256_of
+from etl.sample import generate
+
+pytestmark = pytest.mark.integration
+
+
+def load_file(url, path, landing, archive):
+    exam = examine(path, path.parent.parent.name, path.parent.name)
+    return load_submission(create_engine(url), exam, path.relative_to(landing).as_posix(),
+                           sha256_of(path), path.stat().st_size, archive)
+
+
+def scalar(url, sql, **params):
+    with create_engine(url).connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def test_same_file_twice_changes_nothing(warehouse_url, tmp_path):
+    expected = generate(tmp_path / "landing", provinces=["MA-TAO"])
+    path = expected.files[0]
+    first = load_file(warehouse_url, path, tmp_path / "landing", tmp_path / "archive")
+    again = load_file(warehouse_url, path, tmp_path / "landing", tmp_path / "archive")
+    assert first["status"] == "partial" and first["new"]
+    assert again == {"submission_id": first["submission_id"], "status": "partial", "new": False}
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.submission") == 1
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.project") == expected.provinces["MA-TAO"].projects
+    cost = scalar(warehouse_url, "SELECT sum(total_cost_mad) FROM core.project")
+    assert cost == decimal.Decimal(expected.provinces["MA-TAO"].total_cost_cents) / 100
+
+
+def test_same_bytes_under_another_name_is_a_duplicate(warehouse_url, tmp_path):
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-BER"])
+    copy = landing / "MA-BER" / "2013" / "copie.xlsx"
+    copy.write_bytes(expected.files[0].read_bytes())
+    first = load_file(warehouse_url, expected.files[0], landing, tmp_path / "archive")
+    second = load_file(warehouse_url, copy, landing, tmp_path / "archive")
+    assert second["status"] == "duplicate"
+    assert scalar(warehouse_url, "SELECT duplicate_of FROM core.submission WHERE submission_id = :i",
+                  i=second["submission_id"]) == first["submission_id"]
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.project_version") == expected.provinces["MA-BER"].projects
+
+
+def test_later_period_wins_and_late_earlier_period_does_not_overwrite(warehouse_url, tmp_path):
+    landing = tmp_path / "landing"
+    q4 = generate(landing, provinces=["MA-ERR"], period="2013-Q4", seed=1, rows=(10, 11), errors_per_file=0)
+    q2 = generate(landing, provinces=["MA-ERR"], period="2013-Q2", seed=2, rows=(10, 11), errors_per_file=0)
+    load_file(warehouse_url, q4.files[0], landing, tmp_path / "archive")
+    load_file(warehouse_url, q2.files[0], landing, tmp_path / "archive")  # arrives late
+    # Both files use the same codes (ERR-2013-0001..): the Q4 figures must stay current.
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.project") == 10
+    current = scalar(warehouse_url, "SELECT sum(total_cost_mad) FROM core.project")
+    assert current == decimal.Decimal(q4.provinces["MA-ERR"].total_cost_cents) / 100
+    # History keeps both versions.
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.project_version") == 20
+
+
+def test_a_crash_midway_leaves_the_warehouse_as_it_was(warehouse_url, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-CHE"])
+    real_sql = load_module.sql
+
+    def failing_sql(name):
+        if name == "load/merge_projects.sql":  # the versions and findings are already copied
+            return "SELECT 1/0"
+        return real_sql(name)
+
+    monkeypatch.setattr(load_module, "sql", failing_sql)
+    with pytest.raises(Exception, match="division by zero"):
+        load_file(warehouse_url, expected.files[0], landing, tmp_path / "archive")
+    for table in ("core.submission", "core.project_version", "core.project", "quality.finding",
+                  "quality.rejected_row"):
+        assert scalar(warehouse_url, "SELECT count(*) FROM " + table) == 0, table
+    monkeypatch.setattr(load_module, "sql", real_sql)
+    done = load_file(warehouse_url, expected.files[0], landing, tmp_path / "archive")
+    assert done["status"] == "partial"
+    assert scalar(warehouse_url, "SELECT count(*) FROM core.project") == expected.provinces["MA-CHE"].projects
+
+
+def test_refused_rows_and_findings_are_kept(warehouse_url, tmp_path):
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-TAO"], errors_per_file=6)
+    summary = load_file(warehouse_url, expected.files[0], landing, tmp_path / "archive")
+    wrong = expected.wrong_rows[str(expected.files[0])]
+    assert summary["rows_rejected"] == len(wrong)
+    with create_engine(warehouse_url).connect() as conn:
+        rows = conn.execute(text("SELECT excel_row FROM quality.rejected_row ORDER BY excel_row")).scalars().all()
+        error_rows = conn.execute(text(
+            "SELECT DISTINCT excel_row FROM quality.finding WHERE severity = 'error' ORDER BY 1")).scalars().all()
+        archive = conn.execute(text("SELECT archive_path, sha256 FROM core.submission")).one()
+    assert rows == wrong and error_rows == wrong
+    from pathlib import Path
+
+    assert sha256_of(Path(archive.archive_path)) == archive.sha256
+
+
+def test_refused_file_is_recorded_with_its_reason(warehouse_url, tmp_path):
+    landing = tmp_path / "landing"
+    path = landing / "MA-TAO" / "2013" / "projets.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK\x03\x04 broken")
+    summary = load_file(warehouse_url, path, landing, tmp_path / "archive")
+    assert summary["status"] == "refused"
+    reason = scalar(warehouse_url, "SELECT reason FROM core.submission")
+    assert "endommagé" in reason
+    assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_UNREADABLE"
