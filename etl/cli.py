@@ -111,7 +111,37 @@ def command_demo(args) -> int:
     current = settings()
     expected = generate(current.landing, seed=args.seed)
     print(f"Sample data: {len(expected.files)} provincial files written to {current.landing}")
-    return command_run(args)
+    status = command_run(args)
+    if status == EXIT_OK:
+        status = print_reconciliation(expected)
+    return status
+
+
+def print_reconciliation(expected) -> int:
+    """Compare the published national figures with the generator's exact totals."""
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from etl.warehouse import engine
+
+    with engine().connect() as conn:
+        national = conn.execute(text("SELECT * FROM mart.national_summary")).mappings().one()
+    want = expected.national
+    pairs = {
+        "projects": want.projects, "beneficiaries": want.beneficiaries, "women": want.women,
+        "youth": want.youth, "jobs_created": want.jobs_created,
+        "total_cost_mad": Decimal(want.total_cost_cents) / 100,
+        "indh_contribution_mad": Decimal(want.indh_contribution_cents) / 100,
+        "promoter_contribution_mad": Decimal(want.promoter_contribution_cents) / 100,
+        "partner_contribution_mad": Decimal(want.partner_contribution_cents) / 100,
+    }
+    wrong = {k: (national[k], v) for k, v in pairs.items() if national[k] != v}
+    if wrong:
+        print(f"\nReconciliation FAILED against the sample generator: {wrong}", file=sys.stderr)
+        return EXIT_PIPELINE_FAILED
+    print("\nReconciliation: the national figures equal the sample generator's totals, to the centime.")
+    return EXIT_OK
 
 
 def command_check(args) -> int:
