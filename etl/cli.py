@@ -3,7 +3,8 @@
     iga demo                      generate the sample national dataset, then ``iga run``
     iga run                       process everything new in the landing folder through the DAGs
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
-    iga db url | migrate | stop   the warehouse's URL, apply migrations, stop the embedded server
+    iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
+                                  docs/warehouse.md, stop the embedded server
 """
 from __future__ import annotations
 
@@ -169,12 +170,31 @@ def command_db(args) -> int:
     from etl.warehouse import engine, stop_embedded, warehouse_url
 
     if args.action == "url":
-        print(warehouse_url().replace("postgresql+psycopg2://", "postgresql://"))
+        url = warehouse_url()
+        if args.analyst:
+            from etl.migrate import migrate
+            from etl.warehouse import embedded_reader_url
+
+            if settings().warehouse_url:
+                print("With IGA_WAREHOUSE_URL, give analysts their own login: "
+                      "CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE iga_analyst;", file=sys.stderr)
+                return EXIT_DATA_ERRORS
+            migrate(engine(url))
+            url = embedded_reader_url(url)
+        print(url.replace("postgresql+psycopg2://", "postgresql://"))
     elif args.action == "migrate":
         from etl.migrate import migrate
 
         applied = migrate(engine())
         print(f"Applied: {', '.join(applied)}" if applied else "Warehouse schema is up to date.")
+    elif args.action == "docs":
+        from etl.config import REPO_ROOT
+        from etl.dictionary import data_dictionary_markdown
+
+        target = REPO_ROOT / "docs" / "warehouse.md"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(data_dictionary_markdown(engine()), encoding="utf-8")
+        print(f"Wrote {target}")
     elif args.action == "stop":
         if settings().warehouse_url:
             print("IGA_WAREHOUSE_URL is set: that server is not ours to stop.")
@@ -196,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
     check.set_defaults(func=command_check)
     db = commands.add_parser("db", help="the warehouse")
-    db.add_argument("action", choices=("url", "migrate", "stop"))
+    db.add_argument("action", choices=("url", "migrate", "docs", "stop"))
+    db.add_argument("--analyst", action="store_true",
+                    help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

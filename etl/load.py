@@ -134,6 +134,7 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             for sheet, row in exam.rejected))
         if exam.rows:
             conn.execute(text(sql("load/merge_projects.sql")), {"submission_id": submission_id})
+            conn.execute(text(sql("load/flag_absent_projects.sql")), {"submission_id": submission_id})
     return {"submission_id": submission_id, "status": record["status"], "new": True,
             "province_code": record["province_code"], "rows_loaded": record["rows_loaded"],
             "rows_rejected": record["rows_rejected"]}

@@ -28,11 +28,19 @@ def migrate(engine) -> list[str]:
             if path.stem in done:
                 continue
             log.info("applying migration %s", path.name)
-            conn.exec_driver_sql(path.read_text())
+            run_script(conn, path.read_text())
             conn.execute(text("INSERT INTO meta.schema_migration (version) VALUES (:v)"), {"v": path.stem})
             applied_now.append(path.stem)
         sync_reference(conn)
+        sync_data_dictionary(conn)
+        run_script(conn, (SQL_DIR / "meta" / "roles.sql").read_text())
     return applied_now
+
+
+def run_script(conn: Connection, script: str) -> None:
+    """Run a whole SQL file as written (no bind-parameter parsing of its % and : characters)."""
+    with conn.connection.driver_connection.cursor() as cursor:
+        cursor.execute(script)
 
 
 def _upsert(conn: Connection, table: str, key: str, rows: list[dict]) -> None:
@@ -76,3 +84,28 @@ def sync_reference(conn: Connection) -> None:
         text("INSERT INTO ref.header_synonym (synonym_key, column_name) VALUES (:k, :c)"),
         [{"k": k, "c": c} for k, c in reference.header_lookup().items()],
     )
+
+
+def sync_data_dictionary(conn: Connection) -> None:
+    """COMMENT ON every documented object and column (reference/data_dictionary.csv).
+
+    A ``mart.*`` row documents a column of that name in every mart table or view that has it.
+    """
+    entries = reference.read_csv("data_dictionary.csv")
+    shared = {row["column"]: row for row in entries if row["object"] == "mart.*"}
+    own = {(row["object"], row["column"]): row for row in entries if row["object"] != "mart.*"}
+
+    def comment(row: dict) -> str:
+        return f"{row['label_fr']} / {row['label_ar']}: {row['description']}"
+
+    for (obj, column), row in own.items():
+        schema, name = obj.split(".")
+        conn.execute(text("SELECT meta.set_comment(:s, :n, :c, :t)"),
+                     {"s": schema, "n": name, "c": column or None, "t": comment(row)})
+    columns = conn.execute(text(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'mart'")).all()
+    for table, column in columns:
+        row = own.get((f"mart.{table}", column)) or shared.get(column)
+        if row is not None:
+            conn.execute(text("SELECT meta.set_comment('mart', :n, :c, :t)"),
+                         {"n": table, "c": column, "t": comment(row)})

@@ -1,23 +1,37 @@
-"""The publish DAG's work: refresh the marts in one transaction, then write the published files."""
+"""The publish DAG's work: rebuild the marts in one transaction, then write the published files.
+
+Published files (``$IGA_HOME/published/<time>/``, ``published/latest`` points at the newest):
+a CSV, an XLSX (French and Arabic headers) and a Parquet file per mart view, PNG charts of the
+main indicators, a self-contained national HTML report embedding them, and ``manifest.json``
+(generation time, submissions included, row counts, SHA-256 of every file).
+"""
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
+from html import escape
 from pathlib import Path
 
 from sqlalchemy import text
 
+from etl import reference
 from etl.config import SQL_DIR, settings
 from etl.warehouse import engine
 
-# Order matters: the region and national rows roll up the province rows.
-MARTS = ("province_summary", "region_summary", "national_summary")
+# The views analysts read, and the order of the published files; all computed from mart.indicator.
 EXPORT_QUERIES = {
-    "province_summary": "SELECT * FROM mart.province_summary ORDER BY region_code, province_code",
-    "region_summary": "SELECT * FROM mart.region_summary ORDER BY region_code",
     "national_summary": "SELECT * FROM mart.national_summary",
+    "region_summary": "SELECT * FROM mart.region_summary ORDER BY region_code",
+    "province_summary": "SELECT * FROM mart.province_summary ORDER BY region_code, province_code",
+    "breakdown_summary": "SELECT * FROM mart.breakdown_summary ORDER BY dimension, code NULLS LAST",
+    "province_year_summary":
+        "SELECT * FROM mart.province_year_summary ORDER BY province_code, approval_year NULLS LAST",
+    "reporting_completeness":
+        "SELECT * FROM mart.reporting_completeness ORDER BY region_code, province_code, period",
 }
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,44 +40,166 @@ def refresh_marts() -> str:
     """Rebuild every mart from the current projects; readers see the old or the new, never half."""
     refreshed_at = dt.datetime.now(dt.timezone.utc)
     with engine().begin() as conn:
-        for mart in MARTS:
-            conn.execute(text((SQL_DIR / "mart" / f"{mart}.sql").read_text()), {"refreshed_at": refreshed_at})
+        conn.execute(text((SQL_DIR / "mart" / "indicator.sql").read_text()), {"refreshed_at": refreshed_at})
     return refreshed_at.isoformat()
 
 
 def neutralise(value: object) -> object:
-    """A published cell must never run as a formula in a spreadsheet."""
+    """A published text cell must never run as a formula in a spreadsheet."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
+def column_labels() -> dict[str, tuple[str, str]]:
+    """Column name -> (French label, Arabic label), from the data dictionary."""
+    return {row["column"]: (row["label_fr"], row["label_ar"])
+            for row in reference.read_csv("data_dictionary.csv") if row["column"]}
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return neutralise(value)
+
+
+def write_csv(path: Path, columns: list[str], rows: list[tuple]) -> None:
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows([[neutralise(v) for v in row] for row in rows])
+
+
+def write_xlsx(path: Path, columns: list[str], rows: list[tuple]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    labels = column_labels()
+    book = Workbook()
+    sheet = book.active
+    sheet.title = path.stem[:31]
+    sheet.append([labels.get(c, (c, c))[0] for c in columns])
+    sheet.append([labels.get(c, (c, c))[1] for c in columns])
+    for cell in (*sheet[1], *sheet[2]):
+        cell.font = Font(bold=True)
+    for cell in sheet[2]:
+        cell.alignment = Alignment(horizontal="right", readingOrder=2)
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    sheet.freeze_panes = "A3"
+    names = book.create_sheet("colonnes")
+    names.append(["colonne", "libellé", "التسمية"])
+    for column in columns:
+        names.append([column, *labels.get(column, (column, column))])
+    book.save(path)
+
+
+def write_parquet(path: Path, columns: list[str], rows: list[tuple]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = []
+    for index, column in enumerate(columns):
+        values = [row[index] for row in rows]
+        if any(isinstance(v, Decimal) for v in values):
+            arrays.append(pa.array(values, type=pa.decimal128(18, 4)))
+        else:
+            arrays.append(pa.array(values))
+    pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
+
+
 def write_exports() -> str:
-    """CSV of every mart plus a manifest, in ``published/<timestamp>/`` and ``published/latest``."""
+    """Write every published file into a new folder and point ``published/latest`` at it."""
     root = settings().published
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = root / stamp
+    generated_at = dt.datetime.now(dt.timezone.utc)
+    folder = root / generated_at.strftime("%Y%m%dT%H%M%S%fZ")
     folder.mkdir(parents=True)
-    manifest = {"generated_at": stamp, "files": {}}
+    tables: dict[str, tuple[list[str], list[tuple]]] = {}
     with engine().connect() as conn:
-        manifest["submissions_included"] = conn.execute(text(
+        submissions = conn.execute(text(
             "SELECT coalesce(array_agg(DISTINCT submission_id ORDER BY submission_id), '{}') FROM core.project"
         )).scalar_one()
-        for mart in MARTS:
-            result = conn.execute(text(EXPORT_QUERIES[mart]))
-            path = folder / f"{mart}.csv"
-            with open(path, "w", newline="", encoding="utf-8-sig") as f:
-                writer = csv.writer(f)
-                writer.writerow(result.keys())
-                rows = 0
-                for row in result:
-                    writer.writerow([neutralise(v) for v in row])
-                    rows += 1
-            manifest["files"][path.name] = {"rows": rows, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for mart, query in EXPORT_QUERIES.items():
+            result = conn.execute(text(query))
+            tables[mart] = (list(result.keys()), [tuple(row) for row in result])
+    for mart, (columns, rows) in tables.items():
+        write_csv(folder / f"{mart}.csv", columns, rows)
+        write_xlsx(folder / f"{mart}.xlsx", columns, rows)
+        write_parquet(folder / f"{mart}.parquet", columns, rows)
+    from etl.charts import write_charts
+
+    charts = write_charts(folder, tables)
+    (folder / "rapport_national.html").write_text(national_report_html(tables, charts, generated_at),
+                                                  encoding="utf-8")
+    manifest = {
+        "generated_at": generated_at.isoformat(),
+        "submissions_included": list(submissions),
+        "row_counts": {mart: len(rows) for mart, (_, rows) in tables.items()},
+        "files": {path.name: {"bytes": path.stat().st_size,
+                              "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+                  for path in sorted(folder.iterdir())},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     latest = root / "latest"
-    tmp = root / ".latest.tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(folder.name)
-    tmp.replace(latest)
+    staging = root / ".latest.tmp"
+    staging.unlink(missing_ok=True)
+    staging.symlink_to(folder.name)
+    staging.replace(latest)
     return str(folder)
+
+
+def _fmt(column: str, value: object) -> str:
+    """A figure the way a French-speaking reader expects it: 1 250 000,00 and 31,5 %."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        if column.endswith("_share"):
+            return f"{value * 100:.1f} %".replace(".", ",")
+        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    return escape(str(value))
+
+
+def _table(columns: list[str], rows: list[tuple], show: list[str]) -> str:
+    labels = column_labels()
+    head = "".join(f"<th>{escape(labels.get(c, (c, c))[0])}<br><span dir='rtl'>{escape(labels.get(c, (c, c))[1])}</span></th>"
+                   for c in show)
+    index = [columns.index(c) for c in show]
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c, row[i])}</td>" for c, i in zip(show, index)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def national_report_html(tables: dict, charts: dict[str, Path], generated_at: dt.datetime) -> str:
+    """One self-contained page: key figures, charts (embedded), region and province tables."""
+    columns, (national,) = tables["national_summary"]
+    figures = dict(zip(columns, national))
+    images = "".join(
+        f"<figure><img alt='{escape(title)}' src='data:image/png;base64,"
+        f"{base64.b64encode(path.read_bytes()).decode()}'><figcaption>{escape(title)}</figcaption></figure>"
+        for title, path in charts.items())
+    key = ("projects", "total_cost_mad", "indh_contribution_mad", "beneficiaries", "women", "youth",
+           "jobs_created", "indh_share", "promoter_share", "cost_per_job_mad")
+    labels = column_labels()
+    cards = "".join(f"<div class='card'><b>{_fmt(k, figures[k])}</b><span>{escape(labels[k][0])}</span>"
+                    f"<span dir='rtl'>{escape(labels[k][1])}</span></div>" for k in key)
+    region_columns, region_rows = tables["region_summary"]
+    province_columns, province_rows = tables["province_summary"]
+    shown = ["projects", "total_cost_mad", "indh_contribution_mad", "beneficiaries", "women", "youth",
+             "jobs_created", "promoter_share", "cost_per_job_mad"]
+    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>INDH — Activités génératrices de revenus — rapport national</title>
+<style>body{{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222}}h1{{color:#0b5}}
+.cards{{display:flex;flex-wrap:wrap;gap:10px}}.card{{border:1px solid #ccc;border-radius:6px;padding:8px 12px;
+min-width:150px;display:flex;flex-direction:column}}.card b{{font-size:1.3em}}
+table{{border-collapse:collapse;font-size:12px;margin:12px 0}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
+th{{background:#eef6ee}}figure{{display:inline-block;margin:8px}}img{{max-width:560px}}</style></head><body>
+<h1>Activités génératrices de revenus — situation nationale</h1>
+<h2 dir="rtl" lang="ar">الأنشطة المدرة للدخل — الوضعية الوطنية</h2>
+<p>Projets en cours de validité dans l'entrepôt national, au {generated_at:%d/%m/%Y %H:%M} UTC;
+{figures['provinces_reporting']} provinces et préfectures sur 75 ont des projets.</p>
+<div class="cards">{cards}</div>
+<h2>Indicateurs / المؤشرات</h2>{images}
+<h2>Par région / حسب الجهة</h2>{_table(region_columns, region_rows, ["region_name_fr", "region_name_ar", *shown])}
+<h2>Par province / حسب العمالة أو الإقليم</h2>{_table(province_columns, province_rows, ["province_code", "province_name_fr", *shown])}
+</body></html>"""

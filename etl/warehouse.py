@@ -44,6 +44,21 @@ def embedded_url(pgdata: Path) -> str:
     return f"postgresql+psycopg2://postgres@/{EMBEDDED_DATABASE}?host={quote(socket_dir)}"
 
 
+EMBEDDED_READER = "iga_reader"
+
+
+def embedded_reader_url(url: str) -> str:
+    """A login in the read-only role iga_analyst on the embedded server (socket-only, no password)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    with engine(url).begin() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": EMBEDDED_READER}).first()
+        if not exists:
+            conn.execute(text("CREATE ROLE " + EMBEDDED_READER + " LOGIN IN ROLE iga_analyst"))
+    return make_url(url).set(username=EMBEDDED_READER).render_as_string(hide_password=False)
+
+
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
     from pgserver.utils import PostmasterInfo

@@ -59,11 +59,13 @@ class Server:
             self.embedded = pgserver.get_server(RUN_DIR / "pgdata", cleanup_mode="delete")
             socket_dir = self.embedded.get_postmaster_info().socket_dir
             self.admin_url = f"postgresql+psycopg2://postgres@/postgres?host={socket_dir}"
-        from sqlalchemy import create_engine
+        from sqlalchemy import create_engine, text
 
         self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         self.prefix = f"iga_test_{uuid.uuid4().hex[:8]}"
         self.created: list[str] = []
+        with self.admin.connect() as conn:
+            self.roles_before = set(conn.execute(text("SELECT rolname FROM pg_roles")).scalars())
 
     def url(self, database: str) -> str:
         from sqlalchemy.engine import make_url
@@ -91,8 +93,15 @@ class Server:
             conn.execute(text("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"))
 
     def close(self) -> None:
+        from sqlalchemy import text
+
         for name in reversed(self.created):
             self.drop(name)
+        # The migrations create cluster-wide roles: leave a shared server as this run found it.
+        with self.admin.connect() as conn:
+            for role in ("iga_reader", "iga_analyst", "iga_pipeline"):
+                if role not in self.roles_before:
+                    conn.execute(text("DROP ROLE IF EXISTS " + role))
         self.admin.dispose()
         if self.embedded is not None:
             self.embedded.cleanup()

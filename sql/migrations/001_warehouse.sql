@@ -1,5 +1,5 @@
 -- The warehouse's first shape: reference data, submissions, projects and their history,
--- quality findings, and the published marts.
+-- and quality findings (the marts come in 002).
 CREATE SCHEMA IF NOT EXISTS ref;
 CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS quality;
@@ -171,52 +171,4 @@ CREATE TABLE quality.rejected_row (
     project_code  text,
     raw           jsonb NOT NULL,
     PRIMARY KEY (submission_id, sheet, excel_row)
-);
-
--- Published aggregates, refreshed by the publish DAG (sql/mart/*.sql).
-CREATE TABLE mart.province_summary (
-    province_code             text PRIMARY KEY REFERENCES ref.province,
-    province_name_fr          text NOT NULL,
-    province_name_ar          text NOT NULL,
-    region_code               text NOT NULL REFERENCES ref.region,
-    region_name_fr            text NOT NULL,
-    projects                  integer NOT NULL,
-    total_cost_mad            numeric(18, 2) NOT NULL,
-    indh_contribution_mad     numeric(18, 2) NOT NULL,
-    promoter_contribution_mad numeric(18, 2) NOT NULL,
-    partner_contribution_mad  numeric(18, 2) NOT NULL,
-    beneficiaries             bigint NOT NULL,
-    women                     bigint NOT NULL,
-    youth                     bigint NOT NULL,
-    jobs_created              bigint NOT NULL,
-    refreshed_at              timestamptz NOT NULL
-);
-CREATE TABLE mart.region_summary (
-    region_code               text PRIMARY KEY REFERENCES ref.region,
-    region_name_fr            text NOT NULL,
-    region_name_ar            text NOT NULL,
-    provinces_reporting       integer NOT NULL,
-    projects                  integer NOT NULL,
-    total_cost_mad            numeric(18, 2) NOT NULL,
-    indh_contribution_mad     numeric(18, 2) NOT NULL,
-    promoter_contribution_mad numeric(18, 2) NOT NULL,
-    partner_contribution_mad  numeric(18, 2) NOT NULL,
-    beneficiaries             bigint NOT NULL,
-    women                     bigint NOT NULL,
-    youth                     bigint NOT NULL,
-    jobs_created              bigint NOT NULL,
-    refreshed_at              timestamptz NOT NULL
-);
-CREATE TABLE mart.national_summary (
-    provinces_reporting       integer NOT NULL,
-    projects                  integer NOT NULL,
-    total_cost_mad            numeric(18, 2) NOT NULL,
-    indh_contribution_mad     numeric(18, 2) NOT NULL,
-    promoter_contribution_mad numeric(18, 2) NOT NULL,
-    partner_contribution_mad  numeric(18, 2) NOT NULL,
-    beneficiaries             bigint NOT NULL,
-    women                     bigint NOT NULL,
-    youth                     bigint NOT NULL,
-    jobs_created              bigint NOT NULL,
-    refreshed_at              timestamptz NOT NULL
 );
