@@ -29,3 +29,7 @@ test: $(STAMP)
 clean-state: $(STAMP)
 	-$(BIN)/iga db stop
 	rm -rf .iga
+
+## Benchmarks against the physical floor: bench/results.json and the README table.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
