@@ -29,6 +29,10 @@ from etl.validate import format_mad, policy_for_year
 
 # MAD of a normal distribution is 0.6745 standard deviations: z = 0.6745 (x - median) / MAD.
 MAD_TO_SIGMA = 0.6745
+# Floor on the MAD of log(figure): a sector whose projects all cost nearly the same would otherwise
+# flag a figure 20 % off as "far". With the default z of 3.5 the usual range is then at least
+# median / 2.2 to median x 2.2.
+MIN_LOG_MAD = 0.15
 OUTLIER_METRICS = {
     # rule: (divisor column, column the finding points at)
     "W_COST_PER_BENEFICIARY_OUTLIER": ("beneficiaries", "beneficiaries"),
@@ -113,7 +117,7 @@ def usual_range(figures: list[float]) -> UsualRange | None:
         return None
     median = statistics.median(logs)
     mad = statistics.median(abs(x - median) for x in logs)
-    return UsualRange(median, mad, len(logs)) if mad > 0 else None
+    return UsualRange(median, max(mad, MIN_LOG_MAD), len(logs))
 
 
 def _figure(row: dict, divisor: str) -> float | None:
@@ -146,17 +150,20 @@ def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
     sectors = {r["sector_code"]: r for r in reference.read_csv("sectors.csv")}
     findings: list[Finding] = []
     for rule_id, (divisor, column) in OUTLIER_METRICS.items():
-        national, provincial = defaultdict(list), defaultdict(list)
+        national, provincial, elsewhere = defaultdict(list), defaultdict(list), set()
         for project in population:
             figure = _figure(project, divisor)
             if figure is not None:
                 national[project["sector_code"]].append(figure)
                 if project["province_code"] == exam.province_code:
                     provincial[project["sector_code"]].append(figure)
+                else:
+                    elsewhere.add(project["sector_code"])
         ranges = {}
         for scope, groups in (("nation", national), ("province", provincial)):
             for sector, figures in groups.items():
-                ranges[scope, sector] = usual_range(figures)
+                if scope == "province" or sector in elsewhere:  # a nation of one province is the province
+                    ranges[scope, sector] = usual_range(figures)
         for sheet, row in rows:
             figure = _figure(row, divisor)
             if figure is None:
@@ -206,18 +213,21 @@ def _sql(name: str) -> str:
     return (SQL_DIR / "quality" / name).read_text(encoding="utf-8")
 
 
-def warehouse_checks(exam, engine) -> list[Finding]:
-    """Checks against what the warehouse holds, on a read-only transaction; adds the findings to
-    ``exam`` (warnings only: the rows to load do not change) and returns them."""
+def warehouse_checks(exam, engine=None) -> list[Finding]:
+    """Checks against what the warehouse holds (read-only transaction), or against the file alone
+    when ``engine`` is None (``iga check`` on a machine without a warehouse). Adds the findings to
+    ``exam`` and returns them; all are warnings, so the rows to load do not change."""
     if not exam.rows:
         return []
-    codes = sorted({row["project_code"] for _, row in exam.rows})
-    with engine.connect() as conn:
-        conn.execute(text("SET TRANSACTION READ ONLY"))
-        others = conn.execute(text(_sql("codes_in_other_provinces.sql")),
-                              {"province_code": exam.province_code, "codes": codes}).mappings().all()
-        history = conn.execute(text(_sql("outlier_history.sql"))).mappings().all()
-        conn.rollback()
+    others, history = [], []
+    if engine is not None:
+        codes = sorted({row["project_code"] for _, row in exam.rows})
+        with engine.connect() as conn:
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            others = conn.execute(text(_sql("codes_in_other_provinces.sql")),
+                                  {"province_code": exam.province_code, "codes": codes}).mappings().all()
+            history = conn.execute(text(_sql("outlier_history.sql"))).mappings().all()
+            conn.rollback()
     found = cross_province_findings(exam, [dict(o) for o in others])
     found += outlier_findings(exam, [dict(h) for h in history])
     exam.findings.extend(found)

@@ -5,14 +5,16 @@ the expectation names in its ``meta``, at the row's sheet, Excel row and column 
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 import json
 import logging
+import os
 from dataclasses import dataclass
 
 from etl import reference
-from etl.config import EXPECTATIONS_DIR
+from etl.config import EXPECTATIONS_DIR, REFERENCE_DIR
 from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, Finding, ProjectSheet
 
 SUITE_NAME = "project_rows"
@@ -120,13 +122,20 @@ class Policy:
     outlier_min_projects: int
 
 
-@functools.cache
 def policies() -> tuple[Policy, ...]:
+    """The phases' thresholds: ``IGA_POLICY_FILE`` overrides the versioned ``reference/policy.csv``."""
+    return _policies(os.environ.get("IGA_POLICY_FILE") or str(REFERENCE_DIR / "policy.csv"))
+
+
+@functools.cache
+def _policies(path: str) -> tuple[Policy, ...]:
+    with open(path, newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
     return tuple(
         Policy(int(r["phase"]), int(r["first_year"]), int(r["last_year"]) if r["last_year"] else None,
                float(r["min_promoter_share"]), float(r["max_indh_share"]), float(r["outlier_robust_z"]),
                int(r["outlier_min_projects"]))
-        for r in reference.read_csv("policy.csv"))
+        for r in table)
 
 
 def policy_for_year(year) -> Policy:
