@@ -43,7 +43,7 @@ STYLE = """<style>body{font-family:"DejaVu Sans","Noto Sans","Noto Naskh Arabic"
 color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;font-size:90%;
 vertical-align:top}th{background:#eef}.error{color:#a00;font-weight:bold}.warning{color:#a60}.info{color:#555}
 section[dir=rtl]{text-align:right}section[dir=rtl] table{direction:rtl}td[dir=rtl],th[dir=rtl]{text-align:right}
-.figures td{text-align:right}.ok{color:#070}</style>"""
+.figures td{text-align:right}.ok{color:#070}td[lang]{min-width:16em}.note{background:#ffd;padding:4px}</style>"""
 
 
 def _query(name: str, **params):
@@ -59,7 +59,8 @@ def _cell(value) -> str:
 
 def rule_label(message: str) -> str:
     """The catalogue message with its placeholders elided: the heading of a group of findings."""
-    return re.sub(r"\s*\(?«?\s*\{[a-z_]+\}\s*»?\)?", " …", message).replace("… …", "…").strip()
+    elided = re.sub(r"«\s*\{[a-z_]+\}\s*»|\(\{[a-z_]+\}\)|\{[a-z_]+\}", "…", message)
+    return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
 
 
 def _groups(findings):
@@ -104,10 +105,13 @@ def submission_report_html(submission, findings) -> str:
     verdict_ar = ("لا توجد أي ملاحظة: شكرا." if not findings else
                   f"{errors} خطأ (أسطر غير محملة) و{warnings} تنبيه (أسطر محملة، للتحقق).")
     no_findings = "<p class='ok'>Aucune anomalie / لا توجد أي ملاحظة</p>"
+    check_fr = ("<p class='note'>Vérification avant dépôt (<code>iga check</code>) : rien n'a été chargé.</p>"
+                if submission.get("check") else "")
+    check_ar = ("<p class='note'>تحقق قبل الإيداع: لم يتم تحميل أي شيء.</p>" if submission.get("check") else "")
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>Rapport qualité — {name_fr} — {period}</title>{STYLE}</head><body>
 <section lang="fr" dir="ltr">
-<h1>Rapport qualité — {name_fr} — {period}</h1>
+<h1>Rapport qualité — {name_fr} — {period}</h1>{check_fr}
 <p>Fichier <b>{file_name}</b> (dépôt n° {submission['submission_id']}) : <b>{label_fr}</b>.</p>
 <table class="figures"><tr><th>Lignes lues</th><th>Chargées</th><th>Refusées</th></tr>
 <tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
@@ -116,7 +120,7 @@ def submission_report_html(submission, findings) -> str:
 {f'<table><tr><th>Règle</th><th>Gravité</th><th>Nombre</th><th>Description</th></tr>{groups_fr}</table>' if groups else no_findings}
 </section>
 <section lang="ar" dir="rtl">
-<h1>تقرير الجودة — {name_ar} — {period}</h1>
+<h1>تقرير الجودة — {name_ar} — {period}</h1>{check_ar}
 <p>الملف <b dir="ltr">{file_name}</b> (الإيداع رقم {submission['submission_id']}): <b>{label_ar}</b>.</p>
 <table class="figures"><tr><th>الأسطر المقروءة</th><th>المحملة</th><th>المرفوضة</th></tr>
 <tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
@@ -338,7 +342,7 @@ def check_submission(exam) -> dict:
 
     province = reference.provinces().get(exam.province_code or "", {})
     return {
-        "submission_id": "— (vérification / تحقق)", "province_code": exam.province_code or "?",
+        "submission_id": "—", "check": True, "province_code": exam.province_code or "?",
         "province_name_fr": province.get("name_fr"), "province_name_ar": province.get("name_ar"),
         "period": exam.period, "file_name": exam.path.name, "status": exam.status,
         "rows_read": exam.rows_read, "rows_loaded": len(exam.rows), "rows_rejected": len(exam.rejected),
