@@ -112,7 +112,7 @@ class UsualRange:
 
 
 def usual_range(figures: list[float]) -> UsualRange | None:
-    logs = [math.log(f) for f in figures if f > 0]
+    logs = [math.log(f) for f in figures if f > 0]  # costs are skewed: compare ratios, not differences
     if len(logs) < 2:
         return None
     median = statistics.median(logs)
@@ -140,18 +140,18 @@ def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
     the sector has enough projects, else the province's; a row is flagged when its figure is
     outside that range (robust z-score beyond the phase's threshold, reference/policy.csv).
     """
-    rows = [(sheet, row) for sheet, row in exam.rows]
+    rows = exam.rows
     if not rows:
         return []
     in_file = {row["project_code"] for _, row in rows}
-    population = [h for h in (history or [])
-                  if not (h["province_code"] == exam.province_code and h["project_code"] in in_file)]
-    population += [dict(row, province_code=exam.province_code) for _, row in rows]
+    others = [h for h in (history or [])
+              if not (h["province_code"] == exam.province_code and h["project_code"] in in_file)]
     sectors = {r["sector_code"]: r for r in reference.read_csv("sectors.csv")}
     findings: list[Finding] = []
+    by_year = {}
     for rule_id, (divisor, column) in OUTLIER_METRICS.items():
         national, provincial, elsewhere = defaultdict(list), defaultdict(list), set()
-        for project in population:
+        for project in others:
             figure = _figure(project, divisor)
             if figure is not None:
                 national[project["sector_code"]].append(figure)
@@ -159,16 +159,21 @@ def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
                     provincial[project["sector_code"]].append(figure)
                 else:
                     elsewhere.add(project["sector_code"])
+        figures = [_figure(row, divisor) for _, row in rows]
+        for (_, row), figure in zip(rows, figures):
+            if figure is not None:
+                national[row["sector_code"]].append(figure)
+                provincial[row["sector_code"]].append(figure)
         ranges = {}
         for scope, groups in (("nation", national), ("province", provincial)):
-            for sector, figures in groups.items():
+            for sector, values in groups.items():
                 if scope == "province" or sector in elsewhere:  # a nation of one province is the province
-                    ranges[scope, sector] = usual_range(figures)
-        for sheet, row in rows:
-            figure = _figure(row, divisor)
+                    ranges[scope, sector] = usual_range(values)
+        for (sheet, row), figure in zip(rows, figures):
             if figure is None:
                 continue
-            policy = policy_for_year(row.get("approval_year"))
+            year = row.get("approval_year")
+            policy = by_year.get(year) or by_year.setdefault(year, policy_for_year(year))
             for scope in ("nation", "province"):
                 found = ranges.get((scope, row["sector_code"]))
                 if found is None or found.count < policy.outlier_min_projects:

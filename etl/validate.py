@@ -56,7 +56,8 @@ def rows_frame(sheets: list[ProjectSheet]):
     frame["row_id"] = range(len(frame))
     # Policy shares in basis points of the row's phase; compared in integers (cents x basis
     # points), so a promoter paying exactly 30 % is never flagged by a rounding error.
-    phases = [policy_for_year(year) for year in frame["approval_year"].tolist()]
+    by_year = {year: policy_for_year(year) for year in set(frame["approval_year"].tolist())}
+    phases = [by_year[year] for year in frame["approval_year"].tolist()]
     min_bp = pd.array([round(p.min_promoter_share * 10_000) for p in phases], dtype="Int64")
     max_bp = pd.array([round(p.max_indh_share * 10_000) for p in phases], dtype="Int64")
     total = frame["total_cost_mad"]
@@ -124,12 +125,12 @@ class Policy:
 
 def policies() -> tuple[Policy, ...]:
     """The phases' thresholds: ``IGA_POLICY_FILE`` overrides the versioned ``reference/policy.csv``."""
-    return _policies(os.environ.get("IGA_POLICY_FILE") or str(REFERENCE_DIR / "policy.csv"))
+    return _policies(os.environ.get("IGA_POLICY_FILE") or "")
 
 
 @functools.cache
 def _policies(path: str) -> tuple[Policy, ...]:
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path or REFERENCE_DIR / "policy.csv", newline="", encoding="utf-8") as f:
         table = list(csv.DictReader(f))
     return tuple(
         Policy(int(r["phase"]), int(r["first_year"]), int(r["last_year"]) if r["last_year"] else None,
