@@ -212,3 +212,20 @@ def test_the_report_renders_right_to_left_for_arabic_in_a_real_browser(tmp_path)
     shot = tmp_path / "report.png"
     chromium("--window-size=1200,1600", f"--screenshot={shot}", html_path.as_uri(), tmp_path=tmp_path)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.unit
+def test_a_file_sent_for_the_wrong_province_is_refused_with_one_clear_reason(tmp_path, iga_home, capsys):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Province", *HEADER])
+    for i in range(3):
+        sheet.append(["Berkane", *good_row(i).values()])
+    book.save(tmp_path / "agr.xlsx")
+    assert main(["check", str(tmp_path / "agr.xlsx"), "--province", "MA-TAO", "--period", "2013"]) == 2
+    out = capsys.readouterr().out
+    assert "REFUSED — 3 project rows read, 0 would be loaded, 3 refused" in out
+    assert "Reason: Le fichier a été déposé pour Taounate (MA-TAO) mais ses lignes indiquent la province " \
+           "« Berkane »" in out
+    html = (iga_home / "reports" / "check" / "agr.html").read_text(encoding="utf-8")
+    assert "السبب: أودع الملف لإقليم تاونات (MA-TAO)" in html
