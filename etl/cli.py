@@ -145,24 +145,54 @@ def print_reconciliation(expected) -> int:
     return EXIT_OK
 
 
+def _check_warehouse(exam) -> str:
+    """Compare with the warehouse (other provinces' codes, usual cost ranges) when there is one:
+    the configured URL, or the embedded server if this machine already has one; read-only. Without
+    one, costs are compared within the file only."""
+    from etl.quality_checks import warehouse_checks
+
+    current = settings()
+    if exam.rows and (current.warehouse_url or current.pgdata.exists()):
+        from etl.warehouse import engine
+
+        try:
+            warehouse_checks(exam, engine())
+            return "compared with the warehouse (read-only)"
+        except Exception as exc:  # the clerk still gets the file's own checks
+            reason = f"warehouse not reachable ({type(exc).__name__})"
+    else:
+        reason = "no warehouse here"
+    warehouse_checks(exam, None)
+    return f"{reason}: costs compared within this file only; codes of other provinces not compared"
+
+
 def command_check(args) -> int:
+    from collections import Counter
+
     from etl.examine import examine
-    from etl.reports import check_report_html
+    from etl.reports import write_check_report
 
     exam = examine(Path(args.file), args.province, args.period)
+    compared = _check_warehouse(exam)
     print(f"{args.file}: {exam.status.upper()} — {exam.rows_read} project rows read, "
           f"{len(exam.rows)} would be loaded, {len(exam.rejected)} refused")
     if exam.reason_text():
         print(f"Reason: {exam.reason_text()}")
+    by_rule = Counter((f.severity, f.rule_id) for f in exam.findings)
+    if by_rule:
+        print("By rule:")
+        for (severity, rule_id), count in sorted(by_rule.items()):
+            print(f"  {severity:<7} {rule_id:<32} {count:>5}")
+    print("Findings:" if exam.findings else "No findings.")
     for finding in exam.findings:
         where = " ".join(p for p in (finding.sheet and f"[{finding.sheet}]",
                                      finding.excel_row and f"row {finding.excel_row}",
                                      finding.column_header and f"«{finding.column_header}»") if p)
-        print(f"  {finding.severity:<7} {finding.rule_id:<28} {where}: {finding.messages()[0]}")
-    report = settings().reports / "check" / (Path(args.file).stem + ".html")
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(check_report_html(exam), encoding="utf-8")
-    print(f"Report: {report}")
+        print(f"  {finding.severity:<7} {finding.rule_id:<32} {where}: {finding.messages()[0]}")
+    print(f"({compared})")
+    html_path, xlsx_path = write_check_report(exam, settings().reports / "check")
+    print(f"Report: {html_path}")
+    print(f"Findings workbook: {xlsx_path}")
     return {"loaded": EXIT_OK, "partial": EXIT_DATA_ERRORS}.get(exam.status, EXIT_REFUSED)
 
 

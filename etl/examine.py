@@ -13,6 +13,7 @@ from pathlib import Path
 
 from etl import reference
 from etl.normalise import REQUIRED_COLUMNS, Finding, ProjectSheet, read_project_sheet
+from etl.quality_checks import check_file
 from etl.read import UnreadableFile, read_file
 from etl.validate import validate_rows
 
@@ -101,4 +102,4 @@ def examine(path: Path, province: str, period: str) -> Examination:
         for row in sheet.rows:
             (result.rejected if (sheet.name, row["excel_row"]) in wrong else result.rows).append((sheet, row))
     result.findings.sort(key=lambda f: (f.sheet or "", f.excel_row or 0))
-    return result
+    return check_file(result)

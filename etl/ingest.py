@@ -14,6 +14,7 @@ from sqlalchemy import text
 from etl.config import settings
 from etl.examine import examine
 from etl.load import load_submission, sha256_of
+from etl.quality_checks import warehouse_checks
 from etl.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def ingest_file(relative_path: str) -> dict:
     province, period, _ = Path(relative_path).parts
     sha256 = sha256_of(path)
     exam = examine(path, province, period)
+    warehouse_checks(exam, engine())  # read-only, before the load transaction; warnings only
     summary = load_submission(engine(), exam, relative_path, sha256, path.stat().st_size, current.archive)
     log.info("%s: submission %s %s (%s loaded, %s rejected)", relative_path, summary["submission_id"],
              summary["status"], summary.get("rows_loaded"), summary.get("rows_rejected"))

@@ -1,20 +1,31 @@
-"""The quality DAG's work: a report per submission for its province, and the national digest.
+"""The quality DAG's work: a report per submission for its province, digests on a schedule.
 
-Reports are HTML in French and Arabic (right-to-left), written to ``$IGA_HOME/reports`` and mailed
-(see :mod:`etl.mail`). A submission is marked reported only once its mail was delivered, so a mail
-that fails is retried by the next run and never lost.
+- After each submission: an HTML report (French, and Arabic right-to-left) and an XLSX of its
+  findings pointing at the original Excel rows, written to ``$IGA_HOME/reports/<province>/`` and
+  mailed to the province's owners (HTML body, XLSX attached). ``iga check`` writes the same report.
+- Weekly: each province's owners get a digest of its open errors and missing periods; the national
+  coordination gets the completeness table for the current period of the reporting calendar
+  (``reference/reporting_calendar.csv`` or ``IGA_REPORTING_CALENDAR``): who reported, on time or late.
+
+A submission is marked reported only once its mail was delivered, so a mail that fails is retried
+by the next run and never lost (see :mod:`etl.mail`).
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import os
+import re
 from collections import Counter
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 
 from sqlalchemy import text
 
-from etl.config import SQL_DIR, settings
+from etl.config import REFERENCE_DIR, SQL_DIR, settings
+from etl.findings_xlsx import SEVERITY_LABELS, write_findings_xlsx
 from etl.mail import NATIONAL, Mail, deliver, owners
-from etl.warehouse import engine
 
 STATUS_LABELS = {
     "loaded": ("chargé", "محمل"),
@@ -22,116 +33,327 @@ STATUS_LABELS = {
     "refused": ("refusé", "مرفوض"),
     "duplicate": ("déjà reçu", "سبق استلامه"),
 }
-STYLE = """<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #bbb;padding:3px 8px;font-size:90%}th{background:#eef}.error{color:#a00}
-.warning{color:#a60}.info{color:#555}[dir=rtl]{text-align:right}</style>"""
+TIMELINESS_LABELS = {
+    "on_time": ("à temps", "في الأجل"),
+    "late": ("en retard", "متأخر"),
+    "missing": ("non reçu, délai dépassé", "لم يصل، انتهى الأجل"),
+    "expected": ("attendu", "منتظر"),
+}
+STYLE = """<style>body{font-family:"DejaVu Sans","Noto Sans","Noto Naskh Arabic",Arial,sans-serif;margin:1.5em;
+color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;font-size:90%;
+vertical-align:top}th{background:#eef}.error{color:#a00;font-weight:bold}.warning{color:#a60}.info{color:#555}
+section[dir=rtl]{text-align:right}section[dir=rtl] table{direction:rtl}td[dir=rtl],th[dir=rtl]{text-align:right}
+.figures td{text-align:right}.ok{color:#070}td[lang]{min-width:16em}.note{background:#ffd;padding:4px}</style>"""
 
 
 def _query(name: str, **params):
+    from etl.warehouse import engine
+
     with engine().connect() as conn:
         return conn.execute(text((SQL_DIR / "quality" / name).read_text()), params).mappings().all()
 
 
+def _cell(value) -> str:
+    return escape("" if value is None else str(value))
+
+
+def rule_label(message: str) -> str:
+    """The catalogue message with its placeholders elided: the heading of a group of findings."""
+    elided = re.sub(r"«\s*\{[a-z_]+\}\s*»|\(\{[a-z_]+\}\)|\{[a-z_]+\}", "…", message)
+    return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
+
+
+def _groups(findings):
+    """(rule, severity, count) per rule, errors first; and the rule catalogue."""
+    from etl import reference
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    counts = Counter((f["rule_id"], f["severity"]) for f in findings)
+    return sorted(((rule, severity, count) for (rule, severity), count in counts.items()),
+                  key=lambda g: (order.get(g[1], 3), g[0])), reference.rules()
+
+
 def submission_report_html(submission, findings) -> str:
+    """The report of one submission (or of one ``iga check``), French then Arabic."""
     label_fr, label_ar = STATUS_LABELS[submission["status"]]
-    by_rule = Counter((f["rule_id"], f["severity"], f["message_fr"].split(" :")[0]) for f in findings)
-    summary_rows = "".join(
-        f"<tr><td>{escape(rule)}</td><td class='{sev}'>{sev}</td><td>{count}</td></tr>"
-        for (rule, sev, _), count in sorted(by_rule.items()))
+    groups, rules = _groups(findings)
+    errors = sum(c for _, s, c in groups if s == "error")
+    warnings = sum(c for _, s, c in groups if s == "warning")
+    groups_fr = "".join(
+        f"<tr><td>{escape(rule)}</td><td class='{sev}'>{SEVERITY_LABELS[sev][0]}</td><td>{count}</td>"
+        f"<td>{escape(rule_label(rules[rule].message_fr))}</td></tr>" for rule, sev, count in groups)
+    groups_ar = "".join(
+        f"<tr><td dir='ltr'>{escape(rule)}</td><td class='{sev}'>{SEVERITY_LABELS[sev][1]}</td><td>{count}</td>"
+        f"<td>{escape(rule_label(rules[rule].message_ar))}</td></tr>" for rule, sev, count in groups)
     finding_rows = "".join(
-        "<tr>" + "".join(f"<td>{escape('' if f[k] is None else str(f[k]))}</td>"
-                         for k in ("sheet", "excel_row", "column_header", "value", "project_code"))
-        + f"<td class='{f['severity']}'>{f['severity']}</td><td>{escape(f['message_fr'])}</td>"
-        + f"<td dir='rtl'>{escape(f['message_ar'])}</td></tr>"
+        "<tr>" + "".join(f"<td>{_cell(f[k])}</td>" for k in ("sheet", "excel_row", "column_header", "value",
+                                                              "project_code", "rule_id"))
+        + f"<td class='{f['severity']}'>{' / '.join(SEVERITY_LABELS[f['severity']])}</td>"
+        + f"<td lang='fr'>{escape(f['message_fr'])}</td><td dir='rtl' lang='ar'>{escape(f['message_ar'])}</td></tr>"
         for f in findings)
-    reason = (f"<p class='error'>{escape(submission['reason'])}</p>" if submission["reason"] else "")
-    name = escape(submission["province_name_fr"] or submission["province_code"])
+    reason = submission.get("reason")
+    reason_fr = f"<p class='error'>Motif : {escape(reason)}</p>" if reason else ""
+    refused_ar = next((f["message_ar"] for f in findings if f["severity"] == "error" and not f["excel_row"]), None)
+    if reason and not refused_ar:
+        refused_ar = "لم يتم تحميل أي سطر: جميع الأسطر تحتوي على أخطاء."
+    reason_ar = f"<p class='error'>السبب: {escape(refused_ar)}</p>" if reason else ""
+    name_fr = escape(submission["province_name_fr"] or submission["province_code"])
+    name_ar = escape(submission["province_name_ar"] or submission["province_code"])
+    period, file_name = escape(submission["period"]), escape(submission["file_name"])
+    verdict_fr = ("Aucune anomalie : merci." if not findings else
+                  f"{errors} erreur(s) (lignes non chargées) et {warnings} avertissement(s) (lignes chargées, à vérifier).")
+    verdict_ar = ("لا توجد أي ملاحظة: شكرا." if not findings else
+                  f"{errors} خطأ (أسطر غير محملة) و{warnings} تنبيه (أسطر محملة، للتحقق).")
+    no_findings = "<p class='ok'>Aucune anomalie / لا توجد أي ملاحظة</p>"
+    check_fr = ("<p class='note'>Vérification avant dépôt (<code>iga check</code>) : rien n'a été chargé.</p>"
+                if submission.get("check") else "")
+    check_ar = ("<p class='note'>تحقق قبل الإيداع: لم يتم تحميل أي شيء.</p>" if submission.get("check") else "")
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Rapport qualité — {name} — {escape(submission['period'])}</title>{STYLE}</head><body>
-<h1>Rapport qualité — {name} — {escape(submission['period'])}</h1>
-<p>Fichier <b>{escape(submission['file_name'])}</b> (dépôt n° {submission['submission_id']}) :
-<b>{label_fr}</b>. Lignes lues : {submission['rows_read']}, chargées : {submission['rows_loaded']},
-refusées : {submission['rows_rejected']}.</p>{reason}
-<div dir="rtl" lang="ar"><h2>تقرير الجودة — {escape(submission['province_name_ar'] or '')} — {escape(submission['period'])}</h2>
-<p>الملف <b>{escape(submission['file_name'])}</b> (الإيداع رقم {submission['submission_id']}):
-<b>{label_ar}</b>. الأسطر المقروءة: {submission['rows_read']}، المحملة: {submission['rows_loaded']}،
-المرفوضة: {submission['rows_rejected']}.</p></div>
-<h2>Anomalies par règle / الملاحظات حسب القاعدة</h2>
-<table><tr><th>Règle</th><th>Gravité</th><th>Nombre</th></tr>{summary_rows}</table>
-<h2>Détail / التفاصيل</h2>
-<table><tr><th>Feuille</th><th>Ligne Excel</th><th>Colonne</th><th>Valeur</th><th>Code projet</th>
-<th>Gravité</th><th>Message</th><th dir="rtl">الرسالة</th></tr>{finding_rows}</table>
-</body></html>"""
+<title>Rapport qualité — {name_fr} — {period}</title>{STYLE}</head><body>
+<section lang="fr" dir="ltr">
+<h1>Rapport qualité — {name_fr} — {period}</h1>{check_fr}
+<p>Fichier <b>{file_name}</b> (dépôt n° {submission['submission_id']}) : <b>{label_fr}</b>.</p>
+<table class="figures"><tr><th>Lignes lues</th><th>Chargées</th><th>Refusées</th></tr>
+<tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
+{reason_fr}<p>{verdict_fr}</p>
+<h2>Anomalies par règle</h2>
+{f'<table><tr><th>Règle</th><th>Gravité</th><th>Nombre</th><th>Description</th></tr>{groups_fr}</table>' if groups else no_findings}
+</section>
+<section lang="ar" dir="rtl">
+<h1>تقرير الجودة — {name_ar} — {period}</h1>{check_ar}
+<p>الملف <b dir="ltr">{file_name}</b> (الإيداع رقم {submission['submission_id']}): <b>{label_ar}</b>.</p>
+<table class="figures"><tr><th>الأسطر المقروءة</th><th>المحملة</th><th>المرفوضة</th></tr>
+<tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
+{reason_ar}<p>{verdict_ar}</p>
+<h2>الملاحظات حسب القاعدة</h2>
+{f'<table><tr><th>القاعدة</th><th>الدرجة</th><th>العدد</th><th>الوصف</th></tr>{groups_ar}</table>' if groups else no_findings}
+</section>
+<section>
+<h2>Détail, cellule par cellule / التفاصيل، خانة بخانة</h2>
+<table><tr><th>Feuille<br>الورقة</th><th>Ligne Excel<br>السطر</th><th>Colonne<br>العمود</th><th>Valeur<br>القيمة</th>
+<th>Code projet<br>رمز المشروع</th><th>Règle<br>القاعدة</th><th>Gravité<br>الدرجة</th><th>Message</th>
+<th dir="rtl">الرسالة</th></tr>{finding_rows}</table>
+</section></body></html>"""
+
+
+def write_report(folder: Path, stem: str, submission, findings) -> tuple[Path, Path]:
+    """Write the HTML report and the XLSX of findings; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / f"{stem}.html"
+    partial = html_path.with_name(html_path.name + ".part")
+    partial.write_text(submission_report_html(submission, findings), encoding="utf-8")
+    partial.replace(html_path)
+    label_fr, label_ar = STATUS_LABELS[submission["status"]]
+    summary = {
+        "Fichier / الملف": submission["file_name"], "Province / الإقليم": submission["province_code"],
+        "Période / الفترة": submission["period"], "Dépôt / الإيداع": str(submission["submission_id"]),
+        "Statut / الحالة": f"{label_fr} / {label_ar}", "Lignes lues / الأسطر المقروءة": submission["rows_read"],
+        "Chargées / المحملة": submission["rows_loaded"], "Refusées / المرفوضة": submission["rows_rejected"],
+    }
+    xlsx_path = write_findings_xlsx(folder / f"{stem}-anomalies.xlsx", submission["file_name"], findings, summary)
+    return html_path, xlsx_path
+
+
+def _recipients(registry: dict[str, list[str]], province_code: str) -> list[str]:
+    return registry.get(province_code) or registry.get(NATIONAL, [])
 
 
 def send_submission_reports() -> list[str]:
     """Write and mail the report of every submission not yet reported; returns the report paths."""
+    from etl.warehouse import engine
+
     current = settings()
     registry = owners()
     written = []
     for submission in _query("pending_reports.sql"):
         findings = _query("submission_findings.sql", submission_id=submission["submission_id"])
-        html = submission_report_html(submission, findings)
-        folder = current.reports / submission["province_code"]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"submission-{submission['submission_id']}.html"
-        path.write_text(html, encoding="utf-8")
-        recipients = registry.get(submission["province_code"]) or registry.get(NATIONAL, [])
+        html_path, xlsx_path = write_report(current.reports / submission["province_code"],
+                                            f"submission-{submission['submission_id']}", submission, findings)
         label_fr, _ = STATUS_LABELS[submission["status"]]
-        deliver(Mail(recipients, f"[INDH AGR] {submission['province_code']} {submission['period']} : "
-                                 f"{submission['file_name']} {label_fr}", html, [path]))
+        errors = sum(1 for f in findings if f["severity"] == "error")
+        deliver(Mail(_recipients(registry, submission["province_code"]),
+                     f"[INDH AGR] {submission['province_code']} {submission['period']} : "
+                     f"{submission['file_name']} {label_fr}, {errors} erreur(s)",
+                     html_path.read_text(encoding="utf-8"), [xlsx_path] if findings else []))
         with engine().begin() as conn:
             conn.execute(text("UPDATE core.submission SET reported_at = now() WHERE submission_id = :id"),
                          {"id": submission["submission_id"]})
-        written.append(str(path))
+        written.append(str(html_path))
     return written
 
 
-def completeness_html(rows) -> str:
-    reported = sum(1 for r in rows if r["period"])
+# --- the reporting calendar and the digests ---------------------------------------------------
+
+@dataclass(frozen=True)
+class DuePeriod:
+    period: str
+    deadline: dt.date
+
+
+def reporting_calendar() -> list[DuePeriod]:
+    """Periods the provinces must report and their deadlines, in order (``IGA_REPORTING_CALENDAR``
+    overrides the versioned ``reference/reporting_calendar.csv``)."""
+    path = Path(os.environ.get("IGA_REPORTING_CALENDAR") or REFERENCE_DIR / "reporting_calendar.csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        periods = [DuePeriod(r["period"].strip(), dt.date.fromisoformat(r["deadline"].strip()))
+                   for r in csv.DictReader(f)]
+    return sorted(periods, key=lambda p: p.deadline)
+
+
+def current_period(calendar: list[DuePeriod], today: dt.date) -> DuePeriod:
+    """The period being collected: the first whose deadline has not passed, else the last one."""
+    return next((p for p in calendar if p.deadline >= today), calendar[-1])
+
+
+def timeliness(row, due: DuePeriod, today: dt.date) -> str:
+    if row["first_received"] is not None:
+        return "on_time" if row["first_received"] <= due.deadline else "late"
+    return "missing" if today > due.deadline else "expected"
+
+
+def completeness_html(rows, due: DuePeriod, today: dt.date) -> str:
+    """The national table: for the current period, who reported, on time or late, open errors."""
+    states = Counter(timeliness(r, due, today) for r in rows)
+    reported = states["on_time"] + states["late"]
     body = "".join(
         f"<tr><td>{escape(r['region_name_fr'])}</td><td>{r['province_code']}</td><td>{escape(r['name_fr'])}</td>"
-        f"<td dir='rtl'>{escape(r['name_ar'])}</td><td>{escape(r['period'] or '—')}</td>"
-        f"<td>{STATUS_LABELS[r['status']][0] if r['status'] else 'aucun envoi / لا إيداع'}</td>"
+        f"<td dir='rtl'>{escape(r['name_ar'])}</td>"
+        f"<td class='{'ok' if state == 'on_time' else 'error' if state in ('late', 'missing') else 'info'}'>"
+        f"{' / '.join(TIMELINESS_LABELS[state])}</td>"
+        f"<td>{r['first_received'] or '—'}</td><td>{escape(r['latest_period'] or '—')}</td>"
+        f"<td>{' / '.join(STATUS_LABELS[r['latest_status']]) if r['latest_status'] else '—'}</td>"
         f"<td>{r['open_errors'] or 0}</td></tr>"
-        for r in rows)
+        for r in rows for state in [timeliness(r, due, today)])
+    deadline = due.deadline.strftime("%d/%m/%Y")
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
-<title>Complétude des remontées AGR</title>{STYLE}</head><body>
-<h1>Complétude des remontées AGR — {dt.date.today().isoformat()}</h1>
-<p>{reported} provinces et préfectures sur {len(rows)} ont envoyé leurs projets.</p>
-<p dir="rtl">{reported} من أصل {len(rows)} عمالة وإقليما أرسلت مشاريعها.</p>
-<table><tr><th>Région</th><th>Code</th><th>Province</th><th dir="rtl">الإقليم</th><th>Dernière période</th>
-<th>Dernier envoi</th><th>Erreurs ouvertes</th></tr>{body}</table></body></html>"""
+<title>Complétude des remontées AGR — {escape(due.period)}</title>{STYLE}</head><body>
+<section lang="fr"><h1>Complétude des remontées AGR — période {escape(due.period)}</h1>
+<p>Au {today.strftime('%d/%m/%Y')}, {reported} provinces et préfectures sur {len(rows)} ont envoyé leurs projets
+pour la période {escape(due.period)} (échéance {deadline}) : {states['on_time']} à temps, {states['late']} en retard ;
+{states['missing']} n'ont rien envoyé après l'échéance, {states['expected']} sont attendues.
+Erreurs restant à corriger : {sum(r['open_errors'] or 0 for r in rows)}.</p></section>
+<section lang="ar" dir="rtl"><h1>اكتمال إرسال مشاريع الأنشطة المدرة للدخل — الفترة {escape(due.period)}</h1>
+<p>إلى غاية {today.strftime('%d/%m/%Y')}، أرسلت {reported} من أصل {len(rows)} عمالة وإقليما مشاريعها للفترة
+{escape(due.period)} (آخر أجل {deadline}): {states['on_time']} في الأجل و{states['late']} متأخرة؛
+{states['missing']} لم ترسل شيئا بعد انتهاء الأجل و{states['expected']} منتظرة.
+الأخطاء المتبقية: {sum(r['open_errors'] or 0 for r in rows)}.</p></section>
+<table><tr><th>Région</th><th>Code</th><th>Province</th><th dir="rtl">الإقليم</th>
+<th>Période {escape(due.period)}<br>الفترة</th><th>Reçu le<br>تاريخ الاستلام</th><th>Dernière période reçue<br>آخر فترة</th>
+<th>Dernier envoi<br>آخر إيداع</th><th>Erreurs ouvertes<br>أخطاء مفتوحة</th></tr>{body}</table></body></html>"""
 
 
-def send_digest() -> str:
+def completeness_rows(due: DuePeriod):
+    return _query("completeness.sql", period=due.period)
+
+
+def send_digest(today: dt.date | None = None) -> str:
     """The completeness table for the national coordination; returns the report path."""
-    rows = _query("completeness.sql")
-    html = completeness_html(rows)
+    today = today or dt.date.today()
+    due = current_period(reporting_calendar(), today)
+    html = completeness_html(completeness_rows(due), due, today)
     current = settings()
     current.reports.mkdir(parents=True, exist_ok=True)
     path = current.reports / "completeness.html"
     path.write_text(html, encoding="utf-8")
-    deliver(Mail(owners().get(NATIONAL, []), f"[INDH AGR] Complétude des remontées {dt.date.today()}", html, [path]))
+    deliver(Mail(owners().get(NATIONAL, []),
+                 f"[INDH AGR] Complétude des remontées, période {due.period}, au {today.isoformat()}", html, [path]))
     return str(path)
 
 
-def check_report_html(exam) -> str:
-    """The same report ``iga check`` gives before upload, from an examination (nothing loaded)."""
+def missing_periods(calendar: list[DuePeriod], received: set[str], today: dt.date) -> list[DuePeriod]:
+    """Periods whose deadline has passed and for which nothing usable was received."""
+    return [p for p in calendar if p.deadline < today and p.period not in received]
+
+
+def province_digest_html(province, due: DuePeriod, state: str, missing: list[DuePeriod], errors) -> str:
+    missing_text = ", ".join(escape(p.period) for p in missing) or "—"
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_cell(f[k])}</td>" for k in ("period", "file_name", "sheet", "excel_row",
+                                                              "column_header", "value", "project_code"))
+        + f"<td lang='fr'>{escape(f['message_fr'])}</td><td dir='rtl' lang='ar'>{escape(f['message_ar'])}</td></tr>"
+        for f in errors)
+    table = (f"""<table><tr><th>Période<br>الفترة</th><th>Fichier<br>الملف</th><th>Feuille<br>الورقة</th>
+<th>Ligne Excel<br>السطر</th><th>Colonne<br>العمود</th><th>Valeur<br>القيمة</th><th>Code projet<br>رمز المشروع</th>
+<th>Message</th><th dir="rtl">الرسالة</th></tr>{rows}</table>""" if errors
+             else "<p class='ok'>Aucune erreur ouverte / لا توجد أخطاء مفتوحة</p>")
+    state_fr, state_ar = TIMELINESS_LABELS[state]
+    return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<title>Point hebdomadaire AGR — {escape(province['name_fr'])}</title>{STYLE}</head><body>
+<section lang="fr"><h1>Point hebdomadaire AGR — {escape(province['name_fr'])}</h1>
+<p>Période en cours : <b>{escape(due.period)}</b> (échéance {due.deadline.strftime('%d/%m/%Y')}) : {state_fr}.</p>
+<p>Périodes manquantes : {missing_text}.</p><p>Erreurs ouvertes (lignes non chargées) : {len(errors)}.</p></section>
+<section lang="ar" dir="rtl"><h1>الحصيلة الأسبوعية للأنشطة المدرة للدخل — {escape(province['name_ar'])}</h1>
+<p>الفترة الحالية: <b>{escape(due.period)}</b> (آخر أجل {due.deadline.strftime('%d/%m/%Y')}): {state_ar}.</p>
+<p>الفترات الناقصة: {missing_text}.</p><p>الأخطاء المفتوحة (أسطر غير محملة): {len(errors)}.</p></section>
+{table}</body></html>"""
+
+
+def send_province_digests(today: dt.date | None = None) -> list[str]:
+    """Each province's owners get its open errors and missing periods; returns the digest paths."""
+    from etl import reference
+
+    today = today or dt.date.today()
+    calendar = reporting_calendar()
+    due = current_period(calendar, today)
+    registry = owners()
+    by_province = {r["province_code"]: r for r in completeness_rows(due)}
+    received: dict[str, set[str]] = {}
+    for row in _query("received_periods.sql"):
+        received.setdefault(row["province_code"], set()).add(row["period"])
+    errors: dict[str, list] = {}
+    for row in _query("open_errors.sql"):
+        errors.setdefault(row["province_code"], []).append(row)
+    folder = settings().reports / "digest" / today.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for code, province in sorted(reference.provinces().items()):
+        state = timeliness(by_province[code], due, today)
+        missing = missing_periods(calendar, received.get(code, set()), today)
+        open_errors = errors.get(code, [])
+        path = folder / f"{code}.html"
+        path.write_text(province_digest_html(province, due, state, missing, open_errors), encoding="utf-8")
+        attachments = []
+        if open_errors:
+            attachments.append(write_findings_xlsx(
+                folder / f"{code}-erreurs-ouvertes.xlsx", open_errors[0]["file_name"],
+                [dict(e, severity="error") for e in open_errors]))
+        deliver(Mail(_recipients(registry, code),
+                     f"[INDH AGR] {code} point hebdomadaire : {len(open_errors)} erreur(s) ouverte(s), "
+                     f"{len(missing)} période(s) manquante(s)", path.read_text(encoding="utf-8"), attachments))
+        written.append(str(path))
+    return written
+
+
+def finding_dicts(findings) -> list[dict]:
+    """Findings of an examination in the shape the reports read from the warehouse."""
+    rows = []
+    for f in findings:
+        message_fr, message_ar = f.messages()
+        rows.append({"sheet": f.sheet, "excel_row": f.excel_row, "column_header": f.column_header,
+                     "value": None if f.value is None else str(f.value), "project_code": f.project_code,
+                     "rule_id": f.rule_id, "severity": f.severity, "message_fr": message_fr,
+                     "message_ar": message_ar})
+    return rows
+
+
+def check_submission(exam) -> dict:
+    """The submission record ``iga check`` reports on (nothing loaded)."""
     from etl import reference
 
     province = reference.provinces().get(exam.province_code or "", {})
-    submission = {
-        "submission_id": "— (vérification / تحقق)", "province_code": exam.province_code or "?",
+    return {
+        "submission_id": "—", "check": True, "province_code": exam.province_code or "?",
         "province_name_fr": province.get("name_fr"), "province_name_ar": province.get("name_ar"),
         "period": exam.period, "file_name": exam.path.name, "status": exam.status,
         "rows_read": exam.rows_read, "rows_loaded": len(exam.rows), "rows_rejected": len(exam.rejected),
         "reason": exam.reason_text(),
     }
-    findings = []
-    for f in exam.findings:
-        message_fr, message_ar = f.messages()
-        findings.append({"sheet": f.sheet, "excel_row": f.excel_row, "column_header": f.column_header,
-                         "value": f.value, "project_code": f.project_code, "rule_id": f.rule_id,
-                         "severity": f.severity, "message_fr": message_fr, "message_ar": message_ar})
-    return submission_report_html(submission, findings)
+
+
+def check_report_html(exam) -> str:
+    """The same report ``iga check`` gives before upload, from an examination (nothing loaded)."""
+    return submission_report_html(check_submission(exam), finding_dicts(exam.findings))
+
+
+def write_check_report(exam, folder: Path) -> tuple[Path, Path]:
+    return write_report(folder, exam.path.stem, check_submission(exam), finding_dicts(exam.findings))

@@ -5,17 +5,22 @@ the expectation names in its ``meta``, at the row's sheet, Excel row and column 
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 import json
 import logging
+import os
+from dataclasses import dataclass
 
 from etl import reference
-from etl.config import EXPECTATIONS_DIR
+from etl.config import EXPECTATIONS_DIR, REFERENCE_DIR
 from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, Finding, ProjectSheet
 
 SUITE_NAME = "project_rows"
-MIN_PROMOTER_SHARE = 0.30  # INDH rule: promoters contribute at least 30 % of a project's cost
+# Rules whose thresholds come from the INDH phase's policy (reference/policy.csv): their messages
+# name the threshold and the phase, taken from the row's approval year.
+POLICY_RULES = {"W_PROMOTER_SHARE_LOW": "min_promoter_share", "W_INDH_SHARE_HIGH": "max_indh_share"}
 
 
 class ValidationCrashed(RuntimeError):
@@ -49,8 +54,15 @@ def rows_frame(sheets: list[ProjectSheet]):
     for column in ("approval_year", *AMOUNT_COLUMNS, *COUNT_COLUMNS):
         frame[column] = frame[column].astype("Int64")
     frame["row_id"] = range(len(frame))
-    total = frame["total_cost_mad"].astype("Float64")
-    frame["promoter_share"] = (frame["promoter_contribution_mad"].astype("Float64") / total).where(total > 0)
+    # Policy shares in basis points of the row's phase; compared in integers (cents x basis
+    # points), so a promoter paying exactly 30 % is never flagged by a rounding error.
+    by_year = {year: policy_for_year(year) for year in set(frame["approval_year"].tolist())}
+    phases = [by_year[year] for year in frame["approval_year"].tolist()]
+    min_bp = pd.array([round(p.min_promoter_share * 10_000) for p in phases], dtype="Int64")
+    max_bp = pd.array([round(p.max_indh_share * 10_000) for p in phases], dtype="Int64")
+    total = frame["total_cost_mad"]
+    frame["promoter_share_gap"] = (frame["promoter_contribution_mad"] * 10_000 - min_bp * total).where(total > 0)
+    frame["indh_share_excess"] = (frame["indh_contribution_mad"] * 10_000 - max_bp * total).where(total > 0)
     parts = frame[["indh_contribution_mad", "promoter_contribution_mad", "partner_contribution_mad"]]
     frame["parts_gap_mad"] = ((parts.fillna(0).sum(axis=1) - frame["total_cost_mad"]).abs() / 100).astype("Float64")
     # Only compare parts with the total where the promoter and partner parts were given.
@@ -71,7 +83,6 @@ def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
         expectation_parameters={
             "current_year": dt.date.today().year,
             "province_codes": sorted(reference.provinces()),
-            "min_promoter_share": MIN_PROMOTER_SHARE,
         },
     )
     findings: list[Finding] = []
@@ -89,9 +100,62 @@ def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
             value = row.get(column)
             if column in AMOUNT_COLUMNS and value is not None:
                 value = format_mad(value)
+            params = {}
+            if rule_id in POLICY_RULES:
+                policy = policy_for_year(row["approval_year"])
+                params = {"phase": policy.phase,
+                          "min_share": _percent(policy.min_promoter_share),
+                          "max_share": _percent(policy.max_indh_share)}
             findings.append(Finding(rule_id, sheet.name, row["excel_row"], sheet.headers.get(column),
-                                    value, row["project_code"]))
+                                    value, row["project_code"], params))
     return findings
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds of one INDH phase (reference/policy.csv): warnings, never errors."""
+    phase: int
+    first_year: int
+    last_year: int | None
+    min_promoter_share: float
+    max_indh_share: float
+    outlier_robust_z: float
+    outlier_min_projects: int
+
+
+def policies() -> tuple[Policy, ...]:
+    """The phases' thresholds: ``IGA_POLICY_FILE`` overrides the versioned ``reference/policy.csv``."""
+    return _policies(os.environ.get("IGA_POLICY_FILE") or "")
+
+
+@functools.cache
+def _policies(path: str) -> tuple[Policy, ...]:
+    with open(path or REFERENCE_DIR / "policy.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    return tuple(
+        Policy(int(r["phase"]), int(r["first_year"]), int(r["last_year"]) if r["last_year"] else None,
+               float(r["min_promoter_share"]), float(r["max_indh_share"]), float(r["outlier_robust_z"]),
+               int(r["outlier_min_projects"]))
+        for r in table)
+
+
+def policy_for_year(year) -> Policy:
+    """The policy of the phase an approval year falls in; the current phase when the year is unknown
+    or outside every phase (those years are reported as errors elsewhere)."""
+    table = policies()
+    try:
+        year = int(year)
+    except (TypeError, ValueError):  # None, NaN, pandas NA
+        return table[-1]
+    for policy in table:
+        if policy.first_year <= year <= (policy.last_year or 9999):
+            return policy
+    return table[-1]
+
+
+def _percent(share: float) -> str:
+    text_ = f"{share * 100:.1f}".rstrip("0").rstrip(".")
+    return text_.replace(".", ",")
 
 
 def format_mad(cents: int) -> str:

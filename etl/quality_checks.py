@@ -1,0 +1,240 @@
+"""Checks Great Expectations does not express well, as plain code with the same findings.
+
+- :func:`check_file`: file-level checks on an examination (the province the rows name against the
+  province the file was sent for, a period that has not started, approval years after the period).
+- :func:`outlier_findings`: cost per beneficiary and per job far from the sector's usual range, by a
+  robust z-score (median and MAD of the logarithm), against the nation and against the province.
+- :func:`cross_province_findings`: a project code another province already reported.
+- :func:`warehouse_checks`: both of the above against the warehouse, on a read-only connection,
+  before the load transaction (what ``iga ingest`` and ``iga check`` call).
+
+Every check returns :class:`~etl.normalise.Finding` objects at the sheet, Excel row and column the
+clerk sees, with a rule of ``reference/rules.csv``. All of them are warnings except the file-level
+refusals, so they never change which rows are loaded.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from etl import reference
+from etl.config import SQL_DIR
+from etl.normalise import Finding
+from etl.validate import format_mad, policy_for_year
+
+# MAD of a normal distribution is 0.6745 standard deviations: z = 0.6745 (x - median) / MAD.
+MAD_TO_SIGMA = 0.6745
+# Floor on the MAD of log(figure): a sector whose projects all cost nearly the same would otherwise
+# flag a figure 20 % off as "far". With the default z of 3.5 the usual range is then at least
+# median / 2.2 to median x 2.2.
+MIN_LOG_MAD = 0.15
+OUTLIER_METRICS = {
+    # rule: (divisor column, column the finding points at)
+    "W_COST_PER_BENEFICIARY_OUTLIER": ("beneficiaries", "beneficiaries"),
+    "W_COST_PER_JOB_OUTLIER": ("jobs_created", "jobs_created"),
+}
+
+
+def period_start(period: str) -> dt.date | None:
+    """'2013' -> 2013-01-01, '2013-Q2' -> 2013-04-01, '2013-06' -> 2013-06-01."""
+    from etl.examine import period_end
+
+    end = period_end(period)
+    if end is None:
+        return None
+    text_ = period.strip().upper()
+    if "-Q" in text_:
+        return dt.date(end.year, end.month - 2, 1)
+    if "-" in text_:
+        return dt.date(end.year, end.month, 1)
+    return dt.date(end.year, 1, 1)
+
+
+def check_file(exam, today: dt.date | None = None):
+    """File-level checks on a finished examination; may refuse the whole file. Returns ``exam``."""
+    if exam.refused_reason is not None or not exam.sheets:
+        return exam
+    today = today or dt.date.today()
+    start = period_start(exam.period)
+    if start is not None and start > today:
+        return _refuse_all(exam, Finding("FILE_PERIOD_FUTURE", value=exam.period))
+    # Rows that name a province: when every row names the same other province, the file was
+    # dropped in the wrong folder; say so once instead of once per row.
+    named = Counter(f.value for f in exam.findings if f.rule_id == "E_PROVINCE_MISMATCH")
+    mismatched_rows = {(f.sheet, f.excel_row) for f in exam.findings if f.rule_id == "E_PROVINCE_MISMATCH"}
+    if len(named) == 1 and len(mismatched_rows) == exam.rows_read:
+        (value,) = named
+        province = reference.provinces()[exam.province_code]
+        return _refuse_all(exam, Finding("FILE_PROVINCE_MISMATCH", value=value, params={
+            "expected_fr": f"{province['name_fr']} ({exam.province_code})",
+            "expected_ar": f"{province['name_ar']} ({exam.province_code})"}))
+    if exam.period_end is not None:
+        for sheet, row in exam.rows + exam.rejected:
+            year = row.get("approval_year")
+            if year is not None and year > exam.period_end.year:
+                exam.findings.append(Finding("W_YEAR_AFTER_PERIOD", sheet.name, row["excel_row"],
+                                             sheet.headers.get("approval_year"), year, row["project_code"],
+                                             {"period": exam.period}))
+    exam.findings.sort(key=_reading_order)
+    return exam
+
+
+def _reading_order(finding: Finding):
+    return (finding.sheet or "", finding.excel_row or 0)
+
+
+def _refuse_all(exam, finding: Finding):
+    exam.rejected = exam.rejected + exam.rows
+    exam.rejected.sort(key=lambda pair: (pair[0].name, pair[1]["excel_row"]))
+    exam.rows = []
+    exam.refused_reason = finding
+    exam.findings.insert(0, finding)
+    return exam
+
+
+@dataclass(frozen=True)
+class UsualRange:
+    median: float  # of log(figure)
+    mad: float
+    count: int
+
+    def z(self, figure: float) -> float:
+        return MAD_TO_SIGMA * (math.log(figure) - self.median) / self.mad
+
+    def bounds(self, threshold: float) -> tuple[float, float]:
+        spread = threshold * self.mad / MAD_TO_SIGMA
+        return math.exp(self.median - spread), math.exp(self.median + spread)
+
+
+def usual_range(figures: list[float]) -> UsualRange | None:
+    logs = [math.log(f) for f in figures if f > 0]  # costs are skewed: compare ratios, not differences
+    if len(logs) < 2:
+        return None
+    median = statistics.median(logs)
+    mad = statistics.median(abs(x - median) for x in logs)
+    return UsualRange(median, max(mad, MIN_LOG_MAD), len(logs))
+
+
+def _figure(row: dict, divisor: str) -> float | None:
+    total, count = row.get("total_cost_mad"), row.get(divisor)
+    if total is None or not count or count <= 0 or total <= 0 or not row.get("sector_code"):
+        return None
+    return total / 100 / count
+
+
+def _round_mad(value: float) -> str:
+    return format_mad(round(value) * 100).removesuffix(",00")
+
+
+def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
+    """Cost per beneficiary and per job far from the sector's usual range (warnings).
+
+    ``history``: projects already in the warehouse (dicts with province_code, project_code,
+    sector_code, total_cost_mad in cents, beneficiaries, jobs_created); the file's own rows replace
+    its province's rows with the same code. The usual range is the nation's (all provinces) when
+    the sector has enough projects, else the province's; a row is flagged when its figure is
+    outside that range (robust z-score beyond the phase's threshold, reference/policy.csv).
+    """
+    rows = exam.rows
+    if not rows:
+        return []
+    in_file = {row["project_code"] for _, row in rows}
+    others = [h for h in (history or [])
+              if not (h["province_code"] == exam.province_code and h["project_code"] in in_file)]
+    sectors = {r["sector_code"]: r for r in reference.read_csv("sectors.csv")}
+    findings: list[Finding] = []
+    by_year = {}
+    for rule_id, (divisor, column) in OUTLIER_METRICS.items():
+        national, provincial, elsewhere = defaultdict(list), defaultdict(list), set()
+        for project in others:
+            figure = _figure(project, divisor)
+            if figure is not None:
+                national[project["sector_code"]].append(figure)
+                if project["province_code"] == exam.province_code:
+                    provincial[project["sector_code"]].append(figure)
+                else:
+                    elsewhere.add(project["sector_code"])
+        figures = [_figure(row, divisor) for _, row in rows]
+        for (_, row), figure in zip(rows, figures):
+            if figure is not None:
+                national[row["sector_code"]].append(figure)
+                provincial[row["sector_code"]].append(figure)
+        ranges = {}
+        for scope, groups in (("nation", national), ("province", provincial)):
+            for sector, values in groups.items():
+                if scope == "province" or sector in elsewhere:  # a nation of one province is the province
+                    ranges[scope, sector] = usual_range(values)
+        for (sheet, row), figure in zip(rows, figures):
+            if figure is None:
+                continue
+            year = row.get("approval_year")
+            policy = by_year.get(year) or by_year.setdefault(year, policy_for_year(year))
+            for scope in ("nation", "province"):
+                found = ranges.get((scope, row["sector_code"]))
+                if found is None or found.count < policy.outlier_min_projects:
+                    continue
+                if abs(found.z(figure)) > policy.outlier_robust_z:
+                    low, high = found.bounds(policy.outlier_robust_z)
+                    sector = sectors.get(row["sector_code"], {})
+                    findings.append(Finding(rule_id, sheet.name, row["excel_row"], sheet.headers.get(column),
+                                            _round_mad(figure), row["project_code"], {
+                                                "low": _round_mad(low), "high": _round_mad(high),
+                                                "sector_fr": sector.get("name_fr", row["sector_code"]),
+                                                "sector_ar": sector.get("name_ar", row["sector_code"]),
+                                                "scope_fr": "au niveau national" if scope == "nation"
+                                                else "dans la province",
+                                                "scope_ar": "على الصعيد الوطني" if scope == "nation"
+                                                else "في الإقليم",
+                                            }))
+                break  # the broadest range with enough projects decides
+    return findings
+
+
+def cross_province_findings(exam, others: list[dict]) -> list[Finding]:
+    """A project code another province already reported (warning at the code cell).
+
+    ``others``: dicts with project_code, province_code, name_fr, name_ar for codes of this file
+    found under another province in the warehouse.
+    """
+    by_code = defaultdict(list)
+    for other in others:
+        by_code[other["project_code"]].append(other)
+    findings = []
+    for sheet, row in exam.rows:
+        for other in by_code.get(row["project_code"], []):
+            findings.append(Finding("W_CODE_OTHER_PROVINCE", sheet.name, row["excel_row"],
+                                    sheet.headers.get("project_code"), row["project_code"], row["project_code"],
+                                    {"other_code": other["province_code"], "other_fr": other["name_fr"],
+                                     "other_ar": other["name_ar"]}))
+    return findings
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / "quality" / name).read_text(encoding="utf-8")
+
+
+def warehouse_checks(exam, engine=None) -> list[Finding]:
+    """Checks against what the warehouse holds (read-only transaction), or against the file alone
+    when ``engine`` is None (``iga check`` on a machine without a warehouse). Adds the findings to
+    ``exam`` and returns them; all are warnings, so the rows to load do not change."""
+    if not exam.rows:
+        return []
+    others, history = [], []
+    if engine is not None:
+        codes = sorted({row["project_code"] for _, row in exam.rows})
+        with engine.connect() as conn:
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            others = conn.execute(text(_sql("codes_in_other_provinces.sql")),
+                                  {"province_code": exam.province_code, "codes": codes}).mappings().all()
+            history = conn.execute(text(_sql("outlier_history.sql"))).mappings().all()
+            conn.rollback()
+    found = cross_province_findings(exam, [dict(o) for o in others])
+    found += outlier_findings(exam, [dict(h) for h in history])
+    exam.findings.extend(found)
+    exam.findings.sort(key=_reading_order)
+    return found
