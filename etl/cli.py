@@ -221,6 +221,9 @@ def command_db(args) -> int:
         from etl.config import REPO_ROOT
         from etl.dictionary import data_dictionary_markdown
 
+        from etl.migrate import migrate
+
+        migrate(engine())
         target = REPO_ROOT / "docs" / "warehouse.md"
         target.parent.mkdir(exist_ok=True)
         target.write_text(data_dictionary_markdown(engine()), encoding="utf-8")

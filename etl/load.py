@@ -33,6 +33,10 @@ REJECTED_COLUMNS = ("submission_id", "sheet", "excel_row", "project_code", "raw"
 PROVINCE_LOCK_NAMESPACE = 7_301
 
 
+class UnknownReferenceCode(RuntimeError):
+    """A row carries a code the ref tables lack: a pipeline fault (reference files out of sync)."""
+
+
 def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
@@ -132,6 +136,9 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             (submission_id, sheet.name, row["excel_row"], row["project_code"],
              json.dumps({sheet.headers[c]: _json_cell(v) for c, v in row["raw"].items()}, ensure_ascii=False))
             for sheet, row in exam.rejected))
+        unknown = conn.execute(text(sql("load/check_references.sql")), {"submission_id": submission_id}).all()
+        if unknown:  # rolls the whole submission back
+            raise UnknownReferenceCode(f"codes missing from the reference tables: {unknown}")
         if exam.rows:
             conn.execute(text(sql("load/merge_projects.sql")), {"submission_id": submission_id})
             conn.execute(text(sql("load/flag_absent_projects.sql")), {"submission_id": submission_id})

@@ -61,7 +61,9 @@ def embedded_reader_url(url: str) -> str:
 
 def stop_embedded(pgdata: Path) -> bool:
     """Stop the embedded server if it runs; True when one was stopped."""
-    from pgserver.utils import PostmasterInfo
+    with warnings.catch_warnings():  # as in _embedded_server
+        warnings.simplefilter("ignore")
+        from pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     if info is None or not info.is_running():

@@ -112,3 +112,18 @@ def test_refused_file_is_recorded_with_its_reason(warehouse_url, tmp_path):
     reason = scalar(warehouse_url, "SELECT reason FROM core.submission")
     assert "endommagé" in reason
     assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_UNREADABLE"
+
+
+def test_a_code_unknown_to_the_reference_tables_rolls_the_submission_back(warehouse_url, tmp_path):
+    from etl.load import UnknownReferenceCode
+
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-TAO"])
+    path = expected.files[0]
+    exam = examine(path, "MA-TAO", "2013")
+    exam.rows[3][1]["sector_code"] = "SPACE_TOURISM"  # what an out-of-sync reference file would do
+    with pytest.raises(UnknownReferenceCode, match="SPACE_TOURISM"):
+        load_submission(create_engine(warehouse_url), exam, path.relative_to(landing).as_posix(),
+                        sha256_of(path), path.stat().st_size, tmp_path / "archive")
+    for table in ("core.submission", "core.project_version", "core.project", "quality.finding"):
+        assert scalar(warehouse_url, "SELECT count(*) FROM " + table) == 0, table

@@ -25,5 +25,6 @@ ON CONFLICT (province_code, project_code) DO UPDATE SET
     beneficiaries = EXCLUDED.beneficiaries, women = EXCLUDED.women, youth = EXCLUDED.youth,
     jobs_created = EXCLUDED.jobs_created, submission_id = EXCLUDED.submission_id,
     period_end = EXCLUDED.period_end, received_at = EXCLUDED.received_at,
-    source_sheet = EXCLUDED.source_sheet, source_row = EXCLUDED.source_row
+    source_sheet = EXCLUDED.source_sheet, source_row = EXCLUDED.source_row,
+    absent_since_submission_id = NULL
 WHERE (EXCLUDED.period_end, EXCLUDED.received_at) >= (cur.period_end, cur.received_at);
