@@ -16,7 +16,10 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']+")
 _CURRENCY = re.compile(r"(?i)(dhs?|mad|dirhams?|درهم|د\.م\.?)\.?$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+_PERCENT = re.compile(r"-?[\d\s\u00a0\u202f.,٠-٩٫٬]+\s*[%٪]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serials of 1990-01-01 and 2100-12-31: a number in a date column outside them is not a date.
+FIRST_SERIAL, LAST_SERIAL = 32_874, 73_415
 
 
 def _is_blank(value: object) -> bool:
@@ -74,7 +77,8 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
     if isinstance(value, str):
         cleaned = clean_number_text(value)
         if cleaned is None:
-            return None, "E_AMOUNT_INVALID"
+            # "30 %" in an amount column is a share, not dirhams: say so rather than guess the amount.
+            return None, "E_AMOUNT_PERCENT" if _PERCENT.fullmatch(value.strip()) else "E_AMOUNT_INVALID"
         try:
             return int(Decimal(cleaned).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
         except InvalidOperation:
@@ -115,7 +119,11 @@ def parse_year(value: object) -> tuple[int | None, str | None]:
         value = int(value)
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip()
-        value = int(text) if re.fullmatch(r"\d{4}", text) else None
+        if re.fullmatch(r"\d{4}(\.0+)?", text):
+            value = int(text[:4])
+        else:  # a whole date typed in the year column still says the year without doubt
+            date, _ = parse_date(text)
+            value = date.year if date else None
     if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
         return value, None
     return None, "E_YEAR_INVALID"
@@ -136,11 +144,19 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
     if isinstance(value, dt.date):
         return value, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 2000 <= value <= 80000 and value == int(value):  # an Excel serial date (1905..2119)
+        if not math.isfinite(value):
+            return None, "W_DATE_INVALID"
+        if FIRST_SERIAL <= value < LAST_SERIAL + 1:  # an Excel serial date (the fraction is the time)
             return EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+        if value != int(value):
+            return None, "W_DATE_INVALID"
+        if 1990 <= value <= 2100:
+            return None, "W_DATE_YEAR_ONLY"  # a year is not a day: never turned into 1 January
         return None, "W_DATE_INVALID"
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip().split(" ")[0]
+        if re.fullmatch(r"(19|20)\d\d", text):
+            return None, "W_DATE_YEAR_ONLY"
         for pattern, order in _DATE_PATTERNS:
             match = pattern.fullmatch(text)
             if match:
