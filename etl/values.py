@@ -157,6 +157,8 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
         text = value.translate(_DIGITS).strip().split(" ")[0]
         if re.fullmatch(r"(19|20)\d\d", text):
             return None, "W_DATE_YEAR_ONLY"
+        if re.fullmatch(r"\d{5}(\.\d+)?", text):  # a serial exported as text (date cell formatted as number)
+            return parse_date(float(text))
         for pattern, order in _DATE_PATTERNS:
             match = pattern.fullmatch(text)
             if match:

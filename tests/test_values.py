@@ -64,6 +64,7 @@ def test_dates_day_first_as_in_morocco():
     assert parse_date("2010-03-12") == (march, None)
     assert parse_date("12.03.2010") == (march, None)
     assert parse_date(40249.0) == (march, None)  # Excel serial
+    assert parse_date("40249") == (march, None)  # the same serial, exported to CSV
     assert parse_date(dt.datetime(2010, 3, 12, 0, 0)) == (march, None)
     assert parse_date("31/02/2010") == (None, "W_DATE_INVALID")
     assert parse_date("bientôt") == (None, "W_DATE_INVALID")
