@@ -67,6 +67,7 @@ class ProjectSheet:
     rows: list[dict] = field(default_factory=list)  # canonical values + excel_row
     findings: list[Finding] = field(default_factory=list)
     skipped_rows: int = 0
+    subtotal_from: int = 0  # index in rows of the first row after the last totals row
 
 
 def header_key(cell: object) -> str:
@@ -224,6 +225,16 @@ def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None
     return sheet
 
 
+def _is_unlabelled_total(sheet: ProjectSheet, raw: dict) -> bool:
+    """A row of sums with no label: its total cost is the sum of the rows above (or since the last
+    subtotal). Any other row without a code stays a row, and is refused for its missing code."""
+    total, problem = values.parse_amount(raw.get("total_cost_mad"))
+    if problem or not total:
+        return False
+    costs = [row["total_cost_mad"] or 0 for row in sheet.rows]
+    return total in (sum(costs[sheet.subtotal_from:]), sum(costs))
+
+
 def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: dict[int, str],
              province_code: str) -> None:
     raw = {column: cells[i] if i < len(cells) else None for i, column in mapped.items()}
@@ -234,6 +245,11 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
         return
     if (code is None or _is_totals_row([raw.get("project_code")])) and _is_totals_row(filled):
         sheet.skipped_rows += 1
+        sheet.subtotal_from = len(sheet.rows)
+        return
+    if code is None and values.parse_text(raw.get("title")) is None and _is_unlabelled_total(sheet, raw):
+        sheet.skipped_rows += 1
+        sheet.subtotal_from = len(sheet.rows)
         return
     if len(filled) == 1 and isinstance(filled[0], str) or code is None and not any(
             values.parse_amount(raw.get(c))[0] for c in AMOUNT_COLUMNS if c in raw):

@@ -477,9 +477,10 @@ def layout_grid(projects: list[dict], layout: Layout, province_code: str = "MA-T
             grid.append([None] * width)
     if layout.totals_label:
         footer = [None] * width
-        footer[len(lead)] = layout.totals_label
         for amount in ("total_cost_mad", "indh_contribution_mad"):
             footer[len(lead) + columns.index(amount)] = sum(p[amount] for p in projects) / 100
+        # The label goes in the first cell that is not a sum (the "N°" column when there is one).
+        footer[next(i for i, v in enumerate(footer) if v is None)] = layout.totals_label
         grid.append(footer)
     return grid, expected, merged
 
