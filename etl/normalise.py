@@ -5,6 +5,7 @@ Title blocks above the header, blank rows, section rows and totals rows are reco
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -34,6 +35,7 @@ _UNITS = re.compile(r"\(.*?\)|\[.*?\]")
 _UNIT_WORDS = re.compile(r"\b(en )?(dh|dhs|mad|dirhams?|درهم|بالدرهم)\b")
 _TOTAL_WORDS = ("total", "sous total", "s total", "totaux", "total general", "ensemble", "cumul",
                 "المجموع", "مجموع", "الاجمالي", "المجموع العام", "المجموع الاجمالي", "grand total")
+_TOTAL_START = re.compile(r"(?i)[\s\W]*(to|so|s\W|en|cu|gr|ال|مج|ا|إ)")
 # "Total province", "المجموع الفرعي": a totals word followed by more words (not "Totalement ...").
 _TOTAL_PREFIXES = tuple(word + " " for word in _TOTAL_WORDS)
 
@@ -68,6 +70,17 @@ class ProjectSheet:
     findings: list[Finding] = field(default_factory=list)
     skipped_rows: int = 0
     subtotal_from: int = 0  # index in rows of the first row after the last totals row
+
+
+@functools.lru_cache(maxsize=8192)
+def label_code(domain: str, label: str) -> str | None:
+    """The code of a label as typed; cached because a sheet repeats a few dozen labels 100,000 times."""
+    return reference.label_lookup(domain).get(reference.text_key(label))
+
+
+@functools.lru_cache(maxsize=1024)
+def programme_code(kind: str, approval_year: int | None) -> str | None:
+    return reference.programme_code(kind, approval_year)
 
 
 def header_key(cell: object) -> str:
@@ -173,7 +186,9 @@ def find_header_lines(rows: list[list[object]], merged=None
 
 def _is_totals_row(cells: list[object]) -> bool:
     for cell in cells:
-        if isinstance(cell, str) and cell.strip():
+        # Folding every cell of every row is the slowest part of reading a big sheet; a cheap look
+        # at its first letters leaves only the cells that may be a totals label to fold.
+        if isinstance(cell, str) and _TOTAL_START.match(cell):
             key = reference.text_key(cell)
             if key in _TOTAL_WORDS or key.startswith(_TOTAL_PREFIXES):
                 return True
@@ -295,14 +310,14 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
         row[column + "_code"] = None
         label = values.parse_text(raw.get(column))
         if label:
-            row[column + "_code"] = reference.label_lookup(domain).get(reference.text_key(label))
+            row[column + "_code"] = label_code(domain, label)
             if row[column + "_code"] is None:
                 finding("W_LABEL_UNKNOWN", column, label)
     row["programme_code"] = None
     label = values.parse_text(raw.get("programme"))
     if label:
-        kind = reference.label_lookup("programme_kind").get(reference.text_key(label))
-        row["programme_code"] = kind and reference.programme_code(kind, row["approval_year"])
+        kind = label_code("programme_kind", label)
+        row["programme_code"] = kind and programme_code(kind, row["approval_year"])
         if row["programme_code"] is None:
             finding("W_LABEL_UNKNOWN", "programme", label)
     row["raw"] = raw  # the cells as read, kept for the quality tables if the row is refused
