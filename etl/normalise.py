@@ -6,6 +6,7 @@ Title blocks above the header, blank rows, section rows and totals rows are reco
 from __future__ import annotations
 
 import functools
+import gc
 import re
 from dataclasses import dataclass, field
 
@@ -205,6 +206,19 @@ def read_project_sheets(raw_sheets: list[RawSheet], province_code: str
     """
     sheets: list[ProjectSheet] = []
     findings: list[Finding] = []
+    # Reading builds millions of small objects and no reference cycles: the cyclic collector would
+    # only rescan them (about a fifth of the time on 100,000 rows). Reference counting still frees.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _read_sheets(raw_sheets, province_code, sheets, findings)
+    finally:
+        if collecting:
+            gc.enable()
+    return sheets, findings
+
+
+def _read_sheets(raw_sheets, province_code, sheets, findings) -> None:
     for raw in raw_sheets:
         if raw.hidden:
             findings.append(Finding("SHEET_HIDDEN", raw.name, value=raw.name))
@@ -214,7 +228,6 @@ def read_project_sheets(raw_sheets: list[RawSheet], province_code: str
             sheets.append(sheet)
         elif any(any(c not in (None, "") for c in row) for row in raw.rows):
             findings.append(Finding("SHEET_SKIPPED", raw.name, value=raw.name))
-    return sheets, findings
 
 
 def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None:
