@@ -111,4 +111,4 @@ def test_refused_file_is_recorded_with_its_reason(warehouse_url, tmp_path):
     assert summary["status"] == "refused"
     reason = scalar(warehouse_url, "SELECT reason FROM core.submission")
     assert "endommagé" in reason
-    assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_UNREADABLE"
+    assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_CORRUPT"
