@@ -228,6 +228,10 @@ def _read_sheets(raw_sheets, province_code, sheets, findings) -> None:
             sheets.append(sheet)
         elif any(any(c not in (None, "") for c in row) for row in raw.rows):
             findings.append(Finding("SHEET_SKIPPED", raw.name, value=raw.name))
+    if len(raw_sheets) > 1:  # a workbook of several sheets: say which were read as project tables
+        for sheet in sheets:
+            findings.append(Finding("SHEET_USED", sheet.name, value=sheet.name,
+                                    params={"header_row": sheet.header_row, "rows": len(sheet.rows)}))
 
 
 def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None:

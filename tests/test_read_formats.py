@@ -140,3 +140,6 @@ def test_the_first_sheet_without_a_header_is_named_when_another_is_used(tmp_path
     skipped = [f for f in exam.findings if f.rule_id == "SHEET_SKIPPED"]
     assert [f.value for f in skipped] == ["Graphique"]
     assert "Graphique" in skipped[0].messages()[0] and "Graphique" in skipped[0].messages()[1]
+    used = [f for f in exam.findings if f.rule_id == "SHEET_USED"]
+    assert [f.value for f in used] == ["Données"]
+    assert "à la ligne 1, 1 ligne(s)" in used[0].messages()[0]
