@@ -252,8 +252,13 @@ def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None
                     index >= len(last_header) or last_header[index] in (None, "")):
                 sheet.findings.append(Finding("COLUMN_UNMAPPED", raw.name, header_index + 1,
                                               str(cell).strip(), str(cell).strip()))
+    hidden = getattr(raw, "hidden_rows", None) or set()
     for offset, cells in enumerate(raw.rows[header_index + lines:], start=header_index + lines + 1):
+        before = len(sheet.rows)
         read_row(sheet, cells, offset, mapped, province_code)
+        if offset in hidden and len(sheet.rows) > before:  # loaded, but the clerk may not see it
+            sheet.findings.append(Finding("ROW_HIDDEN", raw.name, offset, value=sheet.rows[-1]["project_code"],
+                                          project_code=sheet.rows[-1]["project_code"]))
     return sheet
 
 

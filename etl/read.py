@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class RawSheet:
     hidden: bool = False  # a hidden sheet is listed but its cells are not read
     file_format: str = ""  # xlsx, xls, ods, csv, ... as told by the content
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)  # Excel rows hidden in the sheet (xlsx only)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,10 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None) -
             rows = sheet.to_python(skip_empty_area=False)
             sheets.append(RawSheet(meta.name, rows, file_format=file_format,
                                    merged=list(sheet.merged_cell_ranges or [])))
+        if file_format == "xlsx":
+            hidden = hidden_rows_xlsx(data, {s.name for s in sheets if not s.hidden})
+            for raw in sheets:
+                raw.hidden_rows = hidden.get(raw.name, set())
         return sheets
     except UnreadableFile:
         raise
@@ -218,6 +224,51 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None) -
         if "password" in message.lower() or "encrypt" in message.lower():
             raise UnreadableFile("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED") from exc
         raise UnreadableFile(message, message, "FILE_CORRUPT") from exc
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def hidden_rows_xlsx(data: bytes, names: set[str]) -> dict[str, set[int]]:
+    """Sheet name -> the Excel rows hidden in it, from the sheets' XML (calamine does not say).
+
+    Best effort: a workbook whose parts cannot be followed simply reports no hidden rows.
+    """
+    from xml.etree import ElementTree
+
+    hidden: dict[str, set[int]] = {}
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        relationships = {rel.get("Id"): rel.get("Target") for rel in
+                         ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        for sheet in workbook.iter():
+            if not sheet.tag.endswith("}sheet") or sheet.get("name") not in names:
+                continue
+            target = relationships.get(sheet.get(_RELATIONSHIPS_NS + "id")) or ""
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            rows: set[int] = set()
+            with archive.open(part) as xml:
+                tail = b""
+                for block in iter(lambda: xml.read(1 << 22), b""):
+                    chunk = tail + block
+                    cut = chunk.rfind(b"<")
+                    chunk, tail = chunk[:cut], chunk[cut:]
+                    if b"hidden" not in chunk:
+                        continue
+                    for tag in _ROW_TAG.findall(chunk):
+                        if _HIDDEN.search(tag):
+                            number = _ROW_NUMBER.search(tag)
+                            if number:
+                                rows.add(int(number.group(1)))
+            if rows:
+                hidden[sheet.get("name")] = rows
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
+        return {}
+    return hidden
 
 
 def decode_text(data: bytes) -> str:

@@ -318,6 +318,7 @@ class Layout:
     date_styles: tuple[str, ...] = DATE_STYLES
     cover_sheet: bool = False  # a first sheet with a note (workbooks)
     hidden_sheet: bool = False  # a hidden sheet holding an old copy (xlsx, xls)
+    hidden_rows: bool = False  # every fifth row hidden (xlsx): hidden rows are read like the others
     sheet_name: str = "Projets AGR"
     seed: int = 0
 
@@ -539,6 +540,9 @@ def _write_xlsx(path: Path, grid, merged, layout: Layout) -> None:
         for cell in row:
             if isinstance(cell.value, dt.date):
                 cell.number_format = "DD/MM/YYYY"
+    if layout.hidden_rows:
+        for number in range(5, len(grid) + 1, 5):
+            sheet.row_dimensions[number].hidden = True
     if layout.hidden_sheet:
         old = book.create_sheet("Ancienne version")
         for row in grid:

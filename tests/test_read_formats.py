@@ -143,3 +143,17 @@ def test_the_first_sheet_without_a_header_is_named_when_another_is_used(tmp_path
     used = [f for f in exam.findings if f.rule_id == "SHEET_USED"]
     assert [f.value for f in used] == ["Données"]
     assert "à la ligne 1, 1 ligne(s)" in used[0].messages()[0]
+
+
+def test_hidden_rows_are_loaded_and_named(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Code projet", "Intitulé", "Coût global", "Contribution INDH", "Contribution porteur"])
+    for i in range(1, 6):
+        sheet.append([f"A-{i}", "Rucher", 1000, 700, 300])
+    sheet.row_dimensions[3].hidden = True  # a project the clerk hid
+    sheet.row_dimensions[9].hidden = True  # an empty row: nothing to say
+    book.save(tmp_path / "hidden.xlsx")
+    exam = examine(tmp_path / "hidden.xlsx", "MA-TAO", "2013")
+    assert [row["project_code"] for _, row in exam.rows] == ["A-1", "A-2", "A-3", "A-4", "A-5"]
+    assert [(f.rule_id, f.excel_row, f.project_code) for f in exam.findings] == [("ROW_HIDDEN", 3, "A-2")]

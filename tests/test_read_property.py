@@ -44,6 +44,7 @@ def layouts(draw):
         amount_styles=tuple(draw(st.lists(st.sampled_from(sample.AMOUNT_STYLES), min_size=1, unique=True))),
         date_styles=tuple(draw(st.lists(st.sampled_from(sample.DATE_STYLES), min_size=1, unique=True))),
         cover_sheet=draw(st.booleans()), hidden_sheet=draw(st.booleans()) and file_format in ("xlsx", "xls"),
+        hidden_rows=draw(st.booleans()) and file_format in ("xlsx", "xlsm"),
         seed=draw(st.integers(0, 2**16)),
     )
 
