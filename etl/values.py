@@ -21,6 +21,9 @@ _GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 _FRENCH_AMOUNT = re.compile(
     r"\s*(?:(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d{1,2}))?"
     r"|(\d{1,3}(?:\.\d{3})+),(\d{1,2})|(\d{1,3}(?:,\d{3})+)\.(\d{1,2}))(?:\s*(?i:dhs?|mad))?\s*")
+_YEAR_TEXT = re.compile(r"\d{4}(\.0+)?")
+_YEAR_ONLY = re.compile(r"(19|20)\d\d")
+_SERIAL_TEXT = re.compile(r"\d{5}(\.\d+)?")
 _GROUP_SPACES = re.compile(r"[ \u00a0\u202f.,]")
 _PERCENT = re.compile(r"-?[\d\s\u00a0\u202f.,٠-٩٫٬]+\s*[%٪]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -88,8 +91,9 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
     if isinstance(value, str):
         fast = _FRENCH_AMOUNT.fullmatch(value)
         if fast:  # "1 250 000,00", "1250000,5", "98 500": most typed amounts, without Decimal
-            groups = fast.groups()
-            whole, frac = next((groups[i], groups[i + 1]) for i in (0, 2, 4) if groups[i])
+            whole, frac, whole_dot, frac_dot, whole_comma, frac_comma = fast.groups()
+            if whole is None:
+                whole, frac = (whole_dot, frac_dot) if whole_dot else (whole_comma, frac_comma)
             return int(_GROUP_SPACES.sub("", whole)) * 100 + (int(frac.ljust(2, "0")) if frac else 0), None
         cleaned = clean_number_text(value)
         if cleaned is None:
@@ -139,7 +143,7 @@ def parse_year(value: object) -> tuple[int | None, str | None]:
         value = int(value)
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip()
-        if re.fullmatch(r"\d{4}(\.0+)?", text):
+        if _YEAR_TEXT.fullmatch(text):
             value = int(text[:4])
         else:  # a whole date typed in the year column still says the year without doubt
             date, _ = parse_date(text)
@@ -180,9 +184,9 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
         return None, "W_DATE_INVALID"
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip().split(" ")[0]
-        if re.fullmatch(r"(19|20)\d\d", text):
+        if _YEAR_ONLY.fullmatch(text):
             return None, "W_DATE_YEAR_ONLY"
-        if re.fullmatch(r"\d{5}(\.\d+)?", text):  # a serial exported as text (date cell formatted as number)
+        if _SERIAL_TEXT.fullmatch(text):  # a serial exported as text (date cell formatted as number)
             return parse_date(float(text))
         for pattern, order in _DATE_PATTERNS:
             match = pattern.fullmatch(text)
