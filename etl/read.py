@@ -212,6 +212,10 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None) -
             rows = sheet.to_python(skip_empty_area=False)
             sheets.append(RawSheet(meta.name, rows, file_format=file_format,
                                    merged=list(sheet.merged_cell_ranges or [])))
+        if not any(cell not in (None, "") for raw in sheets for row in raw.rows for cell in row) and not any(
+                raw.hidden for raw in sheets):
+            raise UnreadableFile("le classeur ne contient aucune cellule remplie.", "المصنف لا يحتوي على أي خانة مملوءة.",
+                                 "FILE_EMPTY")
         if file_format == "xlsx":
             hidden = hidden_rows_xlsx(data, {s.name for s in sheets if not s.hidden})
             for raw in sheets:
@@ -334,6 +338,8 @@ def read_text_table(data: bytes, name: str, limits: Limits | None = None) -> Raw
     if "\x00" in text:
         raise UnreadableFile("un fichier binaire inconnu", "ملف ثنائي غير معروف", "FILE_NOT_SPREADSHEET",
                              what_fr="un fichier binaire inconnu", what_ar="ملف ثنائي غير معروف")
+    if not text.strip(" \t\r\n;,|\ufeff"):  # nothing but separators: an empty export
+        raise UnreadableFile("le fichier est vide.", "الملف فارغ.", "FILE_EMPTY")
     delimiter = choose_delimiter(text)
     rows = []
     try:

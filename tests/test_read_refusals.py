@@ -15,9 +15,10 @@ from etl.ingest import ingest_file
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def small_workbook(rows=3) -> bytes:
+def small_workbook(rows=3, header=True) -> bytes:
     book = Workbook()
-    book.active.append(["Code projet", "Intitulé", "Coût global", "Contribution INDH"])
+    if header:
+        book.active.append(["Code projet", "Intitulé", "Coût global", "Contribution INDH"])
     for i in range(rows):
         book.active.append([f"A-{i}", "Rucher", 1000, 700])
     buffer = io.BytesIO()
@@ -49,6 +50,8 @@ def word_document() -> bytes:
 # name -> (how to make it, rule id, a phrase of the French reason, a phrase of the Arabic one)
 CASES = {
     "empty.xlsx": (lambda: b"", "FILE_EMPTY", "vide", "فارغ"),
+    "blank_workbook.xlsx": (lambda: small_workbook(rows=0, header=False), "FILE_EMPTY", "vide", "فارغ"),
+    "separators_only.csv": (lambda: "\ufeff;;;\r\n;;;\r\n".encode("utf-8"), "FILE_EMPTY", "vide", "فارغ"),
     "truncated.xlsx": (lambda: (FIXTURES / "refuse_truncated.xlsx").read_bytes(), "FILE_CORRUPT",
                        "incomplet ou endommagé", "غير مكتمل"),
     "garbage.xlsx": (lambda: b"PK\x03\x04" + bytes(range(256)) * 4, "FILE_CORRUPT", "endommagé", "تالف"),
