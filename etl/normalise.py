@@ -153,6 +153,13 @@ def map_two_line_headers(parent: list[object], child: list[object],
     return mapped, texts
 
 
+def _may_be_header_line(cells: list[object]) -> bool:
+    """A second header line holds labels only: a number, a date or an amount typed as text means it
+    is the first project row, which must never be swallowed into the header."""
+    filled = [c for c in cells if c not in (None, "")]
+    return bool(filled) and all(isinstance(c, str) and values.parse_amount(c)[0] is None for c in filled)
+
+
 def find_header(rows: list[list[object]], merged=None) -> tuple[int, dict[int, str]] | None:
     """The row (0-based) that maps most canonical columns, if it names a project code and an amount."""
     found = find_header_lines(rows, merged)
@@ -174,7 +181,7 @@ def find_header_lines(rows: list[list[object]], merged=None
         row = window[index]
         mapped = singles[index]
         candidate = (index, mapped, 1, {i: str(row[i]).strip() for i in mapped})
-        if index + 1 < len(window) and any(c not in (None, "") for c in window[index + 1]):
+        if index + 1 < len(window) and _may_be_header_line(window[index + 1]):
             pair, texts = map_two_line_headers(row, window[index + 1], merged, index)
             if len(pair) > len(mapped) and len(pair) > len(singles[index + 1]):
                 candidate = (index, pair, 2, texts)

@@ -157,3 +157,15 @@ def test_hidden_rows_are_loaded_and_named(tmp_path):
     exam = examine(tmp_path / "hidden.xlsx", "MA-TAO", "2013")
     assert [row["project_code"] for _, row in exam.rows] == ["A-1", "A-2", "A-3", "A-4", "A-5"]
     assert [(f.rule_id, f.excel_row, f.project_code) for f in exam.findings] == [("ROW_HIDDEN", 3, "A-2")]
+
+
+def test_a_first_project_row_is_never_taken_for_a_second_header_line(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Code projet", "Intitulé", "Coût global", "Contribution INDH", "Observations"])
+    # "Femmes" under Observations reads like a sub-column header the first line lacks.
+    sheet.append(["A-1", "Rucher", "1 000,00", "700", "Femmes"])
+    sheet.append(["A-2", "Four", 2000, 1400, None])
+    book.save(tmp_path / "one_line.xlsx")
+    sheets, _ = read_project_sheets(read_file(tmp_path / "one_line.xlsx"), "MA-TAO")
+    assert [(r["excel_row"], r["project_code"]) for r in sheets[0].rows] == [(2, "A-1"), (3, "A-2")]
