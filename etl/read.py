@@ -21,12 +21,13 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_ROWS = 200_000
-DEFAULT_MAX_UNCOMPRESSED_MB = 1_000
+DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
 # A deflated sheet of real data shrinks 5-30 times; deflate cannot do better than ~1030:1, which is
 # what bombs use. Entries above this ratio (and above a few MB) are refused without inflating them.
 MAX_ZIP_RATIO = 200
@@ -120,7 +121,9 @@ def read_file(path: Path, limits: Limits | None = None) -> list[RawSheet]:
     data = path.read_bytes()
     kind = sniff_format(data[:4096])
     if kind == "zip-workbook":
-        return read_workbook(data, read_zip_kind(data, limits), limits)
+        file_format = read_zip_kind(data, limits)
+        hidden_rows = inflate_checked(data, limits)
+        return read_workbook(data, file_format, limits, hidden_rows)
     if kind == "ole-workbook":
         return read_workbook(data, read_ole_kind(data), limits)
     if kind == "text":
@@ -188,7 +191,8 @@ def read_ole_kind(data: bytes) -> str:
     raise UnreadableFile(*what, "FILE_NOT_SPREADSHEET", what_fr=what[0], what_ar=what[1])
 
 
-def read_workbook(data: bytes, file_format: str, limits: Limits | None = None) -> list[RawSheet]:
+def read_workbook(data: bytes, file_format: str, limits: Limits | None = None,
+                  hidden_rows: dict[str, set[int]] | None = None) -> list[RawSheet]:
     """Every worksheet's cells (hidden sheets are listed, not read), from the bytes in memory."""
     from python_calamine import CalamineWorkbook
 
@@ -216,10 +220,8 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None) -
                 raw.hidden for raw in sheets):
             raise UnreadableFile("le classeur ne contient aucune cellule remplie.", "المصنف لا يحتوي على أي خانة مملوءة.",
                                  "FILE_EMPTY")
-        if file_format == "xlsx":
-            hidden = hidden_rows_xlsx(data, {s.name for s in sheets if not s.hidden})
-            for raw in sheets:
-                raw.hidden_rows = hidden.get(raw.name, set())
+        for raw in sheets:
+            raw.hidden_rows = (hidden_rows or {}).get(raw.name, set())
         return sheets
     except UnreadableFile:
         raise
@@ -236,42 +238,62 @@ _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-def hidden_rows_xlsx(data: bytes, names: set[str]) -> dict[str, set[int]]:
-    """Sheet name -> the Excel rows hidden in it, from the sheets' XML (calamine does not say).
-
-    Best effort: a workbook whose parts cannot be followed simply reports no hidden rows.
-    """
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """xlsx part name -> sheet name (from the workbook and its relationships); {} if not followed."""
     from xml.etree import ElementTree
 
-    hidden: dict[str, set[int]] = {}
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
         relationships = {rel.get("Id"): rel.get("Target") for rel in
                          ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        for sheet in workbook.iter():
-            if not sheet.tag.endswith("}sheet") or sheet.get("name") not in names:
-                continue
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    parts = {}
+    for sheet in workbook.iter():
+        if sheet.tag.endswith("}sheet"):
             target = relationships.get(sheet.get(_RELATIONSHIPS_NS + "id")) or ""
-            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            parts[target.lstrip("/") if target.startswith("/") else "xl/" + target] = sheet.get("name")
+    return parts
+
+
+def inflate_checked(data: bytes, limits: Limits) -> dict[str, set[int]]:
+    """Inflate every part of a zip workbook once, in blocks, before calamine sees it.
+
+    The sizes a zip declares can lie: this counts what really comes out and stops past
+    ``IGA_MAX_UNCOMPRESSED_MB`` (a decompression bomb), and each part's CRC is checked at its end
+    (a corrupt or forged file). On the way it notes the rows hidden in each xlsx sheet, which
+    calamine does not report: sheet name -> Excel rows with ``hidden="1"``.
+    """
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parts = _sheet_parts(archive)
+    hidden: dict[str, set[int]] = {}
+    total = 0
+    try:
+        for entry in archive.infolist():
+            sheet = parts.get(entry.filename)
             rows: set[int] = set()
-            with archive.open(part) as xml:
-                tail = b""
-                for block in iter(lambda: xml.read(1 << 22), b""):
+            tail = b""
+            with archive.open(entry) as stream:
+                for block in iter(lambda: stream.read(1 << 22), b""):
+                    total += len(block)
+                    if total > limits.max_uncompressed_bytes:
+                        raise UnreadableFile("bombe de décompression", "قنبلة فك الضغط", "FILE_ZIP_BOMB",
+                                             size_mb=total // (1024 * 1024),
+                                             max_mb=limits.max_uncompressed_bytes // (1024 * 1024))
+                    if sheet is None:
+                        continue
                     chunk = tail + block
                     cut = chunk.rfind(b"<")
                     chunk, tail = chunk[:cut], chunk[cut:]
-                    if b"hidden" not in chunk:
-                        continue
-                    for tag in _ROW_TAG.findall(chunk):
-                        if _HIDDEN.search(tag):
+                    if b"hidden" in chunk:
+                        for tag in _ROW_TAG.findall(chunk):
                             number = _ROW_NUMBER.search(tag)
-                            if number:
+                            if number and _HIDDEN.search(tag):
                                 rows.add(int(number.group(1)))
             if rows:
-                hidden[sheet.get("name")] = rows
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError, ValueError):
-        return {}
+                hidden[sheet] = rows
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise UnreadableFile(str(exc)[:200], str(exc)[:200], "FILE_CORRUPT") from exc
     return hidden
 
 

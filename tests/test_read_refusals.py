@@ -1,6 +1,7 @@
 """Files refused whole: each with its own reason in French and Arabic, and nothing loaded."""
 import io
 import shutil
+import struct
 import zipfile
 from pathlib import Path
 
@@ -39,6 +40,24 @@ def zip_bomb() -> bytes:
     return buffer.getvalue()
 
 
+def lying_zip_bomb() -> bytes:
+    """A bomb whose zip headers claim its sheet is 1 kB: the reader must not trust them."""
+    real_size = 64 * 1024 * 1024
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", bytes(real_size))
+    data = bytearray(buffer.getvalue())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local and central headers
+        start = data.find(signature)
+        while start != -1:
+            if struct.unpack_from("<I", data, start + offset)[0] == real_size:
+                struct.pack_into("<I", data, start + offset, 1024)
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
 def word_document() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -67,6 +86,7 @@ CASES = {
     "letter.csv": (lambda: (FIXTURES / "hand_letter.txt").read_bytes(), "FILE_NO_HEADER",
                    "Aucune feuille", "لا تحتوي"),
     "bomb.xlsx": (zip_bomb, "FILE_ZIP_BOMB", "décompresse", "فك ضغطه"),
+    "lying_bomb.xlsx": (lying_zip_bomb, "FILE_CORRUPT", "endommagé", "تالف"),
     "big.xlsx": (lambda: small_workbook() + bytes(2 * 1024 * 1024), "FILE_TOO_LARGE", "au-delà de la limite de 1 Mo",
                  "الحد الأقصى 1"),
     "long.xlsx": (lambda: small_workbook(rows=60), "FILE_TOO_MANY_ROWS", "plus de 50 lignes", "50"),
