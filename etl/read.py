@@ -7,8 +7,10 @@ OpenDocument is an ods, an OLE container holding a ``Workbook`` stream is an xls
 CSV/TXT table. Workbooks are read with python-calamine, which never runs macros.
 
 Before a workbook is handed to calamine, the zip directory is checked (uncompressed sizes and
-ratios) so that a decompression bomb is refused without being inflated, and each sheet's
-dimensions are checked against the row limit before its cells are materialised.
+ratios) so that an honest decompression bomb is refused without being inflated; then every part is
+inflated once in blocks, counting what really comes out (headers can lie) and checking CRCs, which
+also finds the hidden rows calamine does not report. Each sheet's dimensions are checked against
+the row limit before its cells become Python objects; hidden sheets are listed, not read.
 
 Every refusal is an :class:`UnreadableFile` with a rule id from ``reference/rules.csv``, so the
 clerk gets one clear reason in French and Arabic. Limits come from the environment
