@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import reference
-from etl.normalise import REQUIRED_COLUMNS, Finding, ProjectSheet, read_project_sheet
+from etl.normalise import REQUIRED_COLUMNS, Finding, ProjectSheet, read_project_sheets
 from etl.quality_checks import check_file
 from etl.read import UnreadableFile, read_file
 from etl.validate import validate_rows
@@ -78,8 +78,8 @@ def examine(path: Path, province: str, period: str) -> Examination:
     try:
         raw_sheets = read_file(result.path)
     except UnreadableFile as exc:
-        return result.refuse("FILE_UNREADABLE", detail=exc.detail_fr)
-    sheets = [s for s in (read_project_sheet(raw, province_code) for raw in raw_sheets) if s]
+        return result.refuse(exc.rule_id, detail=exc.detail_fr, **exc.params)
+    sheets, sheet_findings = read_project_sheets(raw_sheets, province_code)
     if not sheets:
         return result.refuse("FILE_NO_HEADER")
     for sheet in sheets:
@@ -94,6 +94,7 @@ def examine(path: Path, province: str, period: str) -> Examination:
     result.sheets = sheets
     if result.rows_read == 0:
         return result.refuse("FILE_NO_ROWS")
+    result.findings.extend(sheet_findings)
     for sheet in sheets:
         result.findings.extend(sheet.findings)
     result.findings.extend(validate_rows(sheets))

@@ -16,12 +16,26 @@ _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009']+")
 _CURRENCY = re.compile(r"(?i)(dhs?|mad|dirhams?|درهم|د\.م\.?)\.?$")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+# The ways most amounts are typed, read without Decimal: "1 250 000,00", "1250000,5", "98 500 DH",
+# "1.250.000,00", "1,250,000.00". Anything else goes through clean_number_text.
+_FRENCH_AMOUNT = re.compile(
+    r"\s*(?:(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(\d{1,2}))?"
+    r"|(\d{1,3}(?:\.\d{3})+),(\d{1,2})|(\d{1,3}(?:,\d{3})+)\.(\d{1,2}))(?:\s*(?i:dhs?|mad))?\s*")
+_YEAR_TEXT = re.compile(r"\d{4}(\.0+)?")
+_YEAR_ONLY = re.compile(r"(19|20)\d\d")
+_SERIAL_TEXT = re.compile(r"\d{5}(\.\d+)?")
+_GROUP_SPACES = re.compile(r"[ \u00a0\u202f.,]")
+_PERCENT = re.compile(r"-?[\d\s\u00a0\u202f.,٠-٩٫٬]+\s*[%٪]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel serials of 1990-01-01 and 2100-12-31: a number in a date column outside them is not a date.
+FIRST_SERIAL, LAST_SERIAL = 32_874, 73_415
 
 
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip()) or (
-        isinstance(value, float) and math.isnan(value))
+    if value is None or value == "":
+        return True
+    kind = type(value)
+    return (kind is str and not value.strip()) or (kind is float and math.isnan(value))
 
 
 def clean_number_text(text: str) -> str | None:
@@ -58,6 +72,9 @@ def clean_number_text(text: str) -> str | None:
 
 def parse_amount(value: object) -> tuple[int | None, str | None]:
     """An amount in MAD -> centimes. Empty is (None, None); the caller decides if it is required."""
+    kind = type(value)
+    if kind is float and value.is_integer() and abs(value) < 2**52:  # fast path: a whole-dirham number cell
+        return int(value) * 100, None
     if _is_blank(value):
         return None, None
     if isinstance(value, bool):
@@ -72,9 +89,16 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
             return int(round(cents)), None
         return int(Decimal(repr(value)).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
     if isinstance(value, str):
+        fast = _FRENCH_AMOUNT.fullmatch(value)
+        if fast:  # "1 250 000,00", "1250000,5", "98 500": most typed amounts, without Decimal
+            whole, frac, whole_dot, frac_dot, whole_comma, frac_comma = fast.groups()
+            if whole is None:
+                whole, frac = (whole_dot, frac_dot) if whole_dot else (whole_comma, frac_comma)
+            return int(_GROUP_SPACES.sub("", whole)) * 100 + (int(frac.ljust(2, "0")) if frac else 0), None
         cleaned = clean_number_text(value)
         if cleaned is None:
-            return None, "E_AMOUNT_INVALID"
+            # "30 %" in an amount column is a share, not dirhams: say so rather than guess the amount.
+            return None, "E_AMOUNT_PERCENT" if _PERCENT.fullmatch(value.strip()) else "E_AMOUNT_INVALID"
         try:
             return int(Decimal(cleaned).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
         except InvalidOperation:
@@ -84,6 +108,8 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
 
 def parse_count(value: object) -> tuple[int | None, str | None]:
     """A whole number of people or jobs, >= 0."""
+    if type(value) is float and value.is_integer() and value >= 0:  # fast path: a number cell
+        return int(value), None
     if _is_blank(value):
         return None, None
     if isinstance(value, bool):
@@ -107,6 +133,8 @@ def parse_count(value: object) -> tuple[int | None, str | None]:
 
 
 def parse_year(value: object) -> tuple[int | None, str | None]:
+    if type(value) is float and value.is_integer() and 1900 <= value <= 2100:  # fast path: a number cell
+        return int(value), None
     if _is_blank(value):
         return None, None
     if isinstance(value, (dt.date, dt.datetime)):
@@ -115,7 +143,11 @@ def parse_year(value: object) -> tuple[int | None, str | None]:
         value = int(value)
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip()
-        value = int(text) if re.fullmatch(r"\d{4}", text) else None
+        if _YEAR_TEXT.fullmatch(text):
+            value = int(text[:4])
+        else:  # a whole date typed in the year column still says the year without doubt
+            date, _ = parse_date(text)
+            value = date.year if date else None
     if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
         return value, None
     return None, "E_YEAR_INVALID"
@@ -129,6 +161,11 @@ _DATE_PATTERNS = (
 
 def parse_date(value: object) -> tuple[dt.date | None, str | None]:
     """Excel dates and serials, '12/03/2010' (day first, as in Morocco) and '2010-03-12'."""
+    kind = type(value)
+    if kind is dt.datetime:  # fast path: a date cell
+        return value.date(), None
+    if kind is dt.date:
+        return value, None
     if _is_blank(value):
         return None, None
     if isinstance(value, dt.datetime):
@@ -136,11 +173,21 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
     if isinstance(value, dt.date):
         return value, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 2000 <= value <= 80000 and value == int(value):  # an Excel serial date (1905..2119)
+        if not math.isfinite(value):
+            return None, "W_DATE_INVALID"
+        if FIRST_SERIAL <= value < LAST_SERIAL + 1:  # an Excel serial date (the fraction is the time)
             return EXCEL_EPOCH + dt.timedelta(days=int(value)), None
+        if value != int(value):
+            return None, "W_DATE_INVALID"
+        if 1990 <= value <= 2100:
+            return None, "W_DATE_YEAR_ONLY"  # a year is not a day: never turned into 1 January
         return None, "W_DATE_INVALID"
     if isinstance(value, str):
         text = value.translate(_DIGITS).strip().split(" ")[0]
+        if _YEAR_ONLY.fullmatch(text):
+            return None, "W_DATE_YEAR_ONLY"
+        if _SERIAL_TEXT.fullmatch(text):  # a serial exported as text (date cell formatted as number)
+            return parse_date(float(text))
         for pattern, order in _DATE_PATTERNS:
             match = pattern.fullmatch(text)
             if match:
@@ -153,9 +200,12 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
 
 
 def parse_text(value: object) -> str | None:
+    if type(value) is str:  # the usual case, first
+        text = " ".join(value.split())
+        return text or None
     if _is_blank(value):
         return None
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return " ".join(str(value).split())
 

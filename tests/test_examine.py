@@ -85,9 +85,9 @@ def test_generated_files_report_exactly_the_wrong_rows(tmp_path):
 
 
 @pytest.mark.parametrize("content, rule", [
-    (b"", "FILE_UNREADABLE"),
-    (b"PK\x03\x04 this is not really a workbook", "FILE_UNREADABLE"),
-    (b"<html><body>Export</body></html>", "FILE_UNREADABLE"),
+    (b"", "FILE_EMPTY"),
+    (b"PK\x03\x04 this is not really a workbook", "FILE_CORRUPT"),
+    (b"<html><body>Export</body></html>", "FILE_NOT_SPREADSHEET"),
     ("Bonjour,\nvoici nos projets.\n".encode(), "FILE_NO_HEADER"),
 ])
 def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, rule):

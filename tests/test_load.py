@@ -111,7 +111,7 @@ def test_refused_file_is_recorded_with_its_reason(warehouse_url, tmp_path):
     assert summary["status"] == "refused"
     reason = scalar(warehouse_url, "SELECT reason FROM core.submission")
     assert "endommagé" in reason
-    assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_UNREADABLE"
+    assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_CORRUPT"
 
 
 def test_a_code_unknown_to_the_reference_tables_rolls_the_submission_back(warehouse_url, tmp_path):

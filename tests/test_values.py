@@ -28,7 +28,7 @@ def test_amounts_are_read_exactly_in_centimes(typed, cents):
     assert parse_amount(typed) == (cents, None)
 
 
-@pytest.mark.parametrize("typed", ["abc", "à compléter", "12,5,3", "1.2.3,4", "10 %", True, "1.250.00"])
+@pytest.mark.parametrize("typed", ["abc", "à compléter", "12,5,3", "1.2.3,4", True, "1.250.00"])
 def test_unreadable_amounts_are_reported_not_zeroed(typed):
     assert parse_amount(typed) == (None, "E_AMOUNT_INVALID")
 
@@ -64,6 +64,7 @@ def test_dates_day_first_as_in_morocco():
     assert parse_date("2010-03-12") == (march, None)
     assert parse_date("12.03.2010") == (march, None)
     assert parse_date(40249.0) == (march, None)  # Excel serial
+    assert parse_date("40249") == (march, None)  # the same serial, exported to CSV
     assert parse_date(dt.datetime(2010, 3, 12, 0, 0)) == (march, None)
     assert parse_date("31/02/2010") == (None, "W_DATE_INVALID")
     assert parse_date("bientôt") == (None, "W_DATE_INVALID")
@@ -73,3 +74,24 @@ def test_codes_from_numeric_cells_lose_the_float_suffix():
     assert parse_code(1234.0) == "1234"
     assert parse_code("  TAO-2013-0001 ") == "TAO-2013-0001"
     assert parse_code(None) is None
+
+
+@pytest.mark.parametrize("typed", ["30 %", "30%", "12,5 %", "٣٠٪"])
+def test_a_percentage_is_not_an_amount(typed):
+    assert parse_amount(typed) == (None, "E_AMOUNT_PERCENT")
+
+
+def test_a_year_alone_in_a_date_column_is_not_a_day():
+    assert parse_date("2010") == (None, "W_DATE_YEAR_ONLY")
+    assert parse_date(2010) == (None, "W_DATE_YEAR_ONLY")
+    assert parse_date(2010.0) == (None, "W_DATE_YEAR_ONLY")
+    assert parse_date(5000) == (None, "W_DATE_INVALID")  # not 1913-09-08
+    assert parse_date(40249.5) == (dt.date(2010, 3, 12), None)  # noon that day
+    assert parse_date(2010.5) == (None, "W_DATE_INVALID")
+
+
+def test_a_whole_date_in_the_year_column_gives_its_year():
+    assert parse_year("12/03/2010") == (2010, None)
+    assert parse_year("2010-03-12") == (2010, None)
+    assert parse_year("2010.0") == (2010, None)
+    assert parse_year("mars 2010") == (None, "E_YEAR_INVALID")
