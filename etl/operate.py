@@ -283,9 +283,10 @@ def wait_for_dags(api_url: str, token: str, dag_ids: set[str], *, timeout: float
 
 # --- `iga airflow` -------------------------------------------------------------------------------
 
-def start_standalone(current: Settings, warehouse_url: str, *, port: int) -> AirflowProcesses:
+def start_standalone(current: Settings, warehouse_url: str, *, port: int,
+                     extra: dict[str, str] | None = None) -> AirflowProcesses:
     """``airflow standalone`` on the embedded defaults, in the background."""
-    env = airflow_env(current, warehouse_url, port=port)
+    env = airflow_env(current, warehouse_url, port=port, extra=extra)
     processes = AirflowProcesses(env=env, log_dir=current.airflow_home / "logs" / "standalone")
     processes.start("standalone", "standalone")
     return processes
