@@ -392,7 +392,7 @@ def stop_airflow(current: Settings, out=print) -> list[str]:
         out("Airflow is not running from this state folder.")
         return []
     leftovers = stop_from_state(current.airflow_home)
-    if state.get("embedded_warehouse_started"):
+    if state.get("embedded_warehouse_started") and embedded_warehouse_running(current.pgdata):
         import warnings
 
         from etl.warehouse import stop_embedded

@@ -284,3 +284,51 @@ def test_scheduler_loads_dropped_files_and_publish_follows_the_asset(cluster, sm
     # The quality runs mailed each province's owners through the SMTP connection the workers got.
     recipients = {r for rcpts, _ in smtp_inbox.messages for r in rcpts}
     assert {"das.ber@indh.local", "das.che@indh.local", "das.err@indh.local"} <= recipients
+
+
+@pytest.fixture
+def state_root():
+    """A state folder the embedded server's own user can reach (pytest's tmp_path is root-only)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="iga-airflow-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_iga_airflow_start_shows_the_ui_and_three_dags_and_stop_leaves_nothing(state_root):
+    """What `make airflow` does for a newcomer, on the embedded defaults of a fresh state folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psutil
+
+    from etl import operate
+
+    iga = str(Path(sys.executable).parent / "iga")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "IGA_"))}
+    env["IGA_HOME"] = str(state_root / "state")
+    port = operate.free_port()
+    started = subprocess.run([iga, "airflow", "start", "--port", str(port)], env=env, capture_output=True,
+                             text=True, timeout=400)
+    airflow_home = state_root / "state" / "airflow"
+    state = operate.load_state(airflow_home)
+    try:
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        password_file = airflow_home / operate.PASSWORDS_FILE
+        assert f"UI and REST API at http://127.0.0.1:{port}" in started.stdout
+        assert str(password_file) in started.stdout
+        status, page = operate.http_json("GET", f"http://127.0.0.1:{port}/")
+        assert status == 200 and "<html" in str(page).lower()
+        token = operate.api_token(f"http://127.0.0.1:{port}", "admin", operate.admin_password(airflow_home))
+        operate.wait_for_dags(f"http://127.0.0.1:{port}", token, DAG_IDS, timeout=120)
+        assert subprocess.run([iga, "airflow", "status"], env=env, capture_output=True, timeout=60).returncode == 0
+    finally:
+        stopped = subprocess.run([iga, "airflow", "stop"], env=env, capture_output=True, text=True, timeout=120)
+    assert "no process it started is left, embedded warehouse stopped" in stopped.stdout, stopped.stdout + stopped.stderr
+    assert state is not None and not any(psutil.pid_exists(pid) for pid in state["pids"].values())
+    assert not operate.embedded_warehouse_running(state_root / "state" / "pgdata")
+    assert operate.load_state(airflow_home) is None
