@@ -142,7 +142,7 @@ class AirflowProcesses:
 
 
 def stop_process_trees(pids: list[int], timeout: float = 30) -> list[str]:
-    """Stop processes and every descendant: SIGINT/SIGTERM first, SIGKILL for what stays.
+    """Stop processes and every descendant: SIGTERM first, SIGKILL for what stays.
 
     Descendants are collected before the first signal, so the ones that start their own session
     (task runners, pool workers) are stopped too. Returns a description of anything still alive.
@@ -157,11 +157,10 @@ def stop_process_trees(pids: list[int], timeout: float = 30) -> list[str]:
             continue
         for proc in [root, *root.children(recursive=True)]:
             tree[proc.pid] = proc
-    # `airflow standalone` stops its components on SIGINT; the others on SIGTERM.
+    # SIGTERM to each whole process group: every Airflow component shuts down cleanly on it (SIGINT
+    # may be ignored, e.g. when started from a background job).
     for pid in pids:
-        if pid in tree and _is_standalone(tree[pid]):
-            _signal(tree[pid], signal.SIGINT)
-        elif pid in tree:
+        if pid in tree:
             _killpg(pid, signal.SIGTERM)
     _, alive = psutil.wait_procs(list(tree.values()), timeout=timeout)
     for proc in alive:
@@ -173,10 +172,6 @@ def stop_process_trees(pids: list[int], timeout: float = 30) -> list[str]:
         _killpg(pid, signal.SIGKILL)
     _, alive = psutil.wait_procs(alive, timeout=5)
     return [f"{p.pid} {' '.join(_cmdline(p))[:120]}" for p in alive]
-
-
-def _is_standalone(proc) -> bool:
-    return "standalone" in _cmdline(proc)
 
 
 def _cmdline(proc) -> list[str]:
