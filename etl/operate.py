@@ -316,6 +316,8 @@ def banner(processes: AirflowProcesses) -> str:
         f"  user: admin   password: in {password_file}",
         f"  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality",
         f"  landing folder: {processes.env['IGA_LANDING']}",
+        "  mail: " + ("through the Airflow connection in AIRFLOW_CONN_IGA_SMTP" if processes.env.get("AIRFLOW_CONN_IGA_SMTP")
+                      else f"written to {Path(processes.env['IGA_HOME']) / 'outbox'} (no SMTP connection set)"),
         f"  logs: {processes.log_dir} and {processes.airflow_home / 'logs'}",
         "",
     ])

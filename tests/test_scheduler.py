@@ -12,7 +12,6 @@ against the generator's. Every process started is stopped; databases and Redis k
 """
 from __future__ import annotations
 
-import datetime as dt
 import email
 import json
 import os
