@@ -12,6 +12,7 @@ against the generator's. Every process started is stopped; databases and Redis k
 """
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import os
@@ -148,47 +149,47 @@ def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(current.airflow_home / "logs"),
     }
     pg = None if os.environ.get("IGA_TEST_AIRFLOW") == "standalone" else machine_postgres()
-    redis_ok = pg is not None and redis_answers()
+    celery = pg is not None and redis_answers()
     port = operate.free_port()
-    if pg is not None and redis_ok:
-        from sqlalchemy import text
-
-        with pg.connect() as conn:
-            conn.execute(text("CREATE DATABASE " + run_tag))  # a generated name; DDL takes no parameters
-        metadata_url = MACHINE_PG.rsplit("/", 1)[0] + "/" + run_tag
-        extra.update({
-            "AIRFLOW__CELERY__BROKER_URL": "redis://127.0.0.1:6379/0",
-            # Other runs share this Redis: every key of ours carries the run's prefix and queue.
-            "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": f"{run_tag}:",
-            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": run_tag,
-        })
-        env = operate.airflow_env(current, warehouse_url, port=port, metadata_url=metadata_url,
-                                  executor="CeleryExecutor", extra=extra)
-        processes = operate.AirflowProcesses(env=env, log_dir=tmp_path / "component-logs")
-        mode = "celery"
-        processes.run("db", "migrate")
-        processes.start("api-server", "api-server")
-        processes.start("scheduler", "scheduler")
-        processes.start("dag-processor", "dag-processor")
-        processes.start("celery-worker", "celery", "worker", "--queues", run_tag, "--concurrency", "2")
-    else:
-        processes = operate.start_standalone(current, warehouse_url, port=port, extra=extra)
-        mode = "standalone"
-    cluster = Cluster(processes, mode, password)
-    try:
-        yield cluster
-    finally:
-        leftovers = processes.stop()
-        if pg is not None and redis_ok:
+    leftovers: list[str] = []
+    # Each resource is released even when a later step of the set-up fails.
+    with contextlib.ExitStack() as undo:
+        if pg is not None:
+            undo.callback(pg.dispose)
+        if celery:
             from sqlalchemy import text
 
+            def drop_database():
+                with pg.connect() as conn:
+                    conn.execute(text("DROP DATABASE IF EXISTS " + run_tag + " WITH (FORCE)"))
+
             with pg.connect() as conn:
-                conn.execute(text("DROP DATABASE IF EXISTS " + run_tag + " WITH (FORCE)"))
-            remaining = drop_redis_keys(f"{run_tag}:")
-            assert remaining == 0, f"{remaining} Redis keys of this run left"
-        if pg is not None:
-            pg.dispose()
-        assert leftovers == [], f"processes left running: {leftovers}"
+                conn.execute(text("CREATE DATABASE " + run_tag))  # a generated name; DDL takes no parameters
+            undo.callback(drop_database)
+            undo.callback(drop_redis_keys, f"{run_tag}:")
+            extra.update({
+                "AIRFLOW__CELERY__BROKER_URL": "redis://127.0.0.1:6379/0",
+                # Other runs share this Redis: every key of ours carries the run's prefix and queue.
+                "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": f"{run_tag}:",
+                "AIRFLOW__OPERATORS__DEFAULT_QUEUE": run_tag,
+            })
+            env = operate.airflow_env(current, warehouse_url, port=port,
+                                      metadata_url=MACHINE_PG.rsplit("/", 1)[0] + "/" + run_tag,
+                                      executor="CeleryExecutor", extra=extra)
+            processes = operate.AirflowProcesses(env=env, log_dir=tmp_path / "component-logs")
+            undo.callback(lambda: leftovers.extend(processes.stop()))
+            processes.run("db", "migrate")
+            processes.start("api-server", "api-server")
+            processes.start("scheduler", "scheduler")
+            processes.start("dag-processor", "dag-processor")
+            processes.start("celery-worker", "celery", "worker", "--queues", run_tag, "--concurrency", "2")
+        else:
+            processes = operate.start_standalone(current, warehouse_url, port=port, extra=extra)
+            undo.callback(lambda: leftovers.extend(processes.stop()))
+        yield Cluster(processes, "celery" if celery else "standalone", password)
+    assert leftovers == [], f"processes left running: {leftovers}"
+    if celery:
+        assert drop_redis_keys(f"{run_tag}:") == 0, "Redis keys of this run left"
 
 
 def drop_redis_keys(prefix: str) -> int:
