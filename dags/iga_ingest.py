@@ -8,6 +8,10 @@ whose path and bytes have not been recorded yet, then loads each one in its own 
 transaction per file**. Each loaded file emits an event on the warehouse Asset, which triggers
 `iga_publish` and `iga_quality`.
 
+One run at a time (`max_active_runs=1`): a manual trigger waits for the scheduled run, so two
+runs never load the same file. The DAG is active as soon as it is deployed. Failed tasks are retried
+with exponential backoff (30 s, then 1 min), then mailed to the operators (`IGA_OPERATOR_EMAILS`).
+
 **Re-running is safe**: a file already recorded is skipped, a task that failed midway left the
 warehouse untouched, so clear the failed task (or trigger the DAG again) to finish the job.
 """
@@ -18,6 +22,7 @@ import datetime as dt
 from airflow.sdk import Asset, dag, get_current_context, task
 
 from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
+from etl.notify import TaskFailureMail
 
 WAREHOUSE = Asset(name=WAREHOUSE_ASSET_NAME, uri=WAREHOUSE_ASSET_URI)
 
@@ -28,9 +33,14 @@ WAREHOUSE = Asset(name=WAREHOUSE_ASSET_NAME, uri=WAREHOUSE_ASSET_URI)
     start_date=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,
+    is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True},
+    default_args={
+        "retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
+    },
 )
 def iga_ingest():
     @task

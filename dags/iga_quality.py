@@ -25,6 +25,7 @@ import os
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
 
 from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
+from etl.notify import TaskFailureMail
 
 DIGEST_SCHEDULE = os.environ.get("IGA_DIGEST_SCHEDULE", "0 7 * * 1")
 
@@ -41,7 +42,11 @@ DIGEST_SCHEDULE = os.environ.get("IGA_DIGEST_SCHEDULE", "0 7 * * 1")
     is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={"retries": 3, "retry_delay": dt.timedelta(minutes=1), "retry_exponential_backoff": True},
+    default_args={
+        "retries": 3, "retry_delay": dt.timedelta(minutes=1), "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
+    },
 )
 def iga_quality():
     @task

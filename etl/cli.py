@@ -5,6 +5,7 @@
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
     iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
                                   docs/warehouse.md, stop the embedded server
+    iga airflow [run|start|stop|status]   Airflow standalone (UI, scheduler) on the embedded defaults
 """
 from __future__ import annotations
 
@@ -236,6 +237,17 @@ def command_db(args) -> int:
     return EXIT_OK
 
 
+def command_airflow(args) -> int:
+    from etl import operate
+
+    current = settings()
+    if args.action == "stop":
+        return 1 if operate.stop_airflow(current) else EXIT_OK
+    if args.action == "status":
+        return operate.airflow_status(current)
+    return operate.run_airflow(current, port=args.port, detach=args.action == "start")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="iga", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)
+    airflow = commands.add_parser("airflow", help="Airflow standalone: UI, scheduler, DAG processor, triggerer")
+    airflow.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
+                         help="run: in the foreground until Ctrl-C (default); start: in the background")
+    airflow.add_argument("--port", type=int, default=None, help="UI/API port on 127.0.0.1 (default 8080, "
+                                                                "or a free one when it is taken)")
+    airflow.set_defaults(func=command_airflow)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return args.func(args)
