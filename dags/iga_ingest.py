@@ -5,8 +5,8 @@ Every 15 minutes: lists the files in the landing folder (`<landing>/<province>/<
 whose path and bytes have not been recorded yet, then loads each one in its own mapped task
 (named after the file): read, map headers, normalise, validate with the Great Expectations suite
 `expectations/project_rows.json`, and load valid rows, findings and refused rows in **one
-transaction per file**. Each loaded file emits an event on the warehouse Asset, which triggers
-`iga_publish` and `iga_quality`.
+transaction per file**. Then one event on the warehouse Asset (once per run, only when files
+were processed) triggers `iga_publish` and `iga_quality`.
 
 One run at a time (`max_active_runs=1`): a manual trigger waits for the scheduled run, so two
 runs never load the same file. The DAG is active as soon as it is deployed. Failed tasks are retried
@@ -56,16 +56,23 @@ def iga_ingest():
 
         return list_new_files()
 
-    @task(outlets=[WAREHOUSE], map_index_template="{{ landing_file }}", max_active_tis_per_dagrun=2)
+    @task(map_index_template="{{ landing_file }}", max_active_tis_per_dagrun=2)
     def ingest_file(relative_path: str) -> dict:
         from etl.ingest import ingest_file
 
         get_current_context()["landing_file"] = relative_path
         return ingest_file(relative_path)
 
+    # One asset event per run, not per file: publish rebuilds everything once after a cycle.
+    # none_skipped: it runs when files were processed (even if one failed: the others loaded),
+    # and is skipped, emitting nothing, when there was nothing new.
+    @task(outlets=[WAREHOUSE], trigger_rule="none_skipped")
+    def announce_warehouse_changed() -> None:
+        return None
+
     files = list_new_files()
     migrate_warehouse() >> files
-    ingest_file.expand(relative_path=files)
+    ingest_file.expand(relative_path=files) >> announce_warehouse_changed()
 
 
 iga_ingest()

@@ -145,3 +145,58 @@ def iga_home(tmp_path, monkeypatch):
     monkeypatch.setenv("IGA_HOME", str(home))
     monkeypatch.setenv("IGA_LANDING", str(home / "landing"))
     return home
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (a mail server that is down)."""
+    return free_port()
+
+
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received: (recipients, message) pairs."""
+
+    def __init__(self):
+        self.messages = []
+        self.connection = ""  # the Airflow SMTP connection (JSON) that reaches this server
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox():
+    """A real SMTP server on a free loopback port; ``inbox.connection`` is its Airflow connection."""
+    import json
+
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.connection = json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "iga@indh.local", "timeout": 10},
+    })
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_inbox, monkeypatch):
+    """The same server, configured as this process's mail connection (AIRFLOW_CONN_IGA_SMTP)."""
+    monkeypatch.setenv("AIRFLOW_CONN_IGA_SMTP", smtp_inbox.connection)
+    return smtp_inbox

@@ -57,7 +57,8 @@ def test_publish_and_quality_follow_the_warehouse_asset():
 
     bag = DagBag(dag_folder=str(DAGS))
     ingest = bag.dags["iga_ingest"]
-    outlets = {a.uri for a in ingest.get_task("ingest_file").outlets}
+    assert ingest.get_task("ingest_file").outlets == []  # one event per run, not one per file
+    outlets = {a.uri for a in ingest.get_task("announce_warehouse_changed").outlets}
     for dag_id in ("iga_publish", "iga_quality"):
         dag = bag.dags[dag_id]
         assert dag.is_paused_upon_creation is False

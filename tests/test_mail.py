@@ -3,11 +3,9 @@ import datetime as dt
 import email
 import io
 import json
-import socket
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from etl.config import settings
@@ -16,35 +14,6 @@ from etl.reports import send_digest, send_province_digests, send_submission_repo
 from etl.sample import generate
 
 pytestmark = pytest.mark.integration
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(monkeypatch):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_IGA_SMTP", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "iga@indh.local", "timeout": 10},
-    }))
-    yield inbox
-    controller.stop()
 
 
 def xlsx_rows(payload: bytes) -> list[tuple]:
@@ -169,9 +138,9 @@ def test_each_province_gets_its_open_errors_and_missing_periods(warehouse_url, i
     assert list(berkane.iter_attachments()) == []
 
 
-def test_a_mail_that_cannot_be_sent_is_kept_for_the_next_run(warehouse_url, iga_home, monkeypatch):
+def test_a_mail_that_cannot_be_sent_is_kept_for_the_next_run(warehouse_url, iga_home, monkeypatch, closed_port):
     monkeypatch.setenv("AIRFLOW_CONN_IGA_SMTP", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": free_port(),
+        "conn_type": "smtp", "host": "127.0.0.1", "port": closed_port,
         "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "iga@indh.local",
                   "timeout": 2, "retry_limit": 0},
     }))

@@ -1,42 +1,17 @@
 """A failed task mails the operators (task-level notifier), through a real SMTP server on loopback."""
-import email
-import json
-import socket
-from email import policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 pytestmark = pytest.mark.dag
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_inbox(monkeypatch):
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_IGA_SMTP", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "iga@indh.local", "timeout": 10},
-    }))
+def operators_inbox(smtp_server, monkeypatch):
     monkeypatch.setenv("IGA_OPERATOR_EMAILS", "ops@indh.local, astreinte@indh.local")
-    yield inbox
-    controller.stop()
+    return smtp_server
 
 
 def test_every_task_of_every_dag_mails_the_operators_when_it_fails():
@@ -77,7 +52,7 @@ iga_notify_probe()
 """
 
 
-def test_a_failed_mapped_task_mails_its_file_and_error_in_french_and_arabic(smtp_inbox, iga_home, tmp_path):
+def test_a_failed_mapped_task_mails_its_file_and_error_in_french_and_arabic(operators_inbox, iga_home, tmp_path):
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
 
@@ -95,8 +70,8 @@ def test_a_failed_mapped_task_mails_its_file_and_error_in_french_and_arabic(smtp
 
     run = bag.dags["iga_notify_probe"].test()
     assert str(getattr(run.state, "value", run.state)) == "failed"
-    assert len(smtp_inbox.messages) == 1
-    recipients, message = smtp_inbox.messages[0]
+    assert len(operators_inbox.messages) == 1
+    recipients, message = operators_inbox.messages[0]
     assert sorted(recipients) == ["astreinte@indh.local", "ops@indh.local"]
     assert "iga_notify_probe.load [MA-BER/2013/b.xlsx]" in message["Subject"]
     body = message.get_body(("html",)).get_content()

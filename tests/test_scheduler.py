@@ -13,17 +13,14 @@ against the generator's. Every process started is stopped; databases and Redis k
 from __future__ import annotations
 
 import contextlib
-import email
 import json
 import os
 import secrets
 import socket
 import time
 import uuid
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 pytestmark = pytest.mark.scheduler
 
@@ -55,31 +52,6 @@ def machine_postgres():
         engine.dispose()
         return None
     return engine
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox():
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.connection = json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "iga@indh.local", "timeout": 10},
-    })
-    yield inbox
-    controller.stop()
 
 
 class Cluster:
