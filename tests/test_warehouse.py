@@ -234,3 +234,22 @@ def test_every_mart_column_is_documented_and_the_dictionary_is_current(warehouse
     generated = data_dictionary_markdown(create_engine(warehouse_url))
     committed = (REPO_ROOT / "docs" / "warehouse.md").read_text(encoding="utf-8")
     assert generated == committed, "docs/warehouse.md is stale: run `iga db docs`"
+
+
+def test_a_project_listed_again_is_no_longer_flagged(warehouse_url, tmp_path):
+    landing = tmp_path / "landing"
+    full = generate(landing, provinces=["MA-BER"], period="2013-Q2", seed=7, rows=(6, 7), errors_per_file=0)
+    load(warehouse_url, full.files[0], landing)
+    from openpyxl import load_workbook
+
+    shorter = generate(landing, provinces=["MA-BER"], period="2013-Q3", seed=7, rows=(6, 7), errors_per_file=0)
+    book = load_workbook(shorter.files[0])
+    book.active.delete_rows(book.active.max_row - 1, 1)  # the last project is dropped
+    book.save(shorter.files[0])
+    load(warehouse_url, shorter.files[0], landing)
+    flagged = query(warehouse_url, "SELECT project_code FROM core.project WHERE absent_since_submission_id IS NOT NULL")
+    assert [code for (code,) in flagged] == ["BER-2013-0006"]
+    again = generate(landing, provinces=["MA-BER"], period="2013-Q4", seed=7, rows=(6, 7), errors_per_file=0)
+    load(warehouse_url, again.files[0], landing)
+    assert query(warehouse_url, "SELECT count(*) FROM core.project WHERE absent_since_submission_id IS NOT NULL")[0][0] == 0
+    assert query(warehouse_url, "SELECT count(*) FROM core.project")[0][0] == 6
