@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -52,18 +53,44 @@ def sha256_of(path: Path) -> str:
 def cents_text(cents: int | None) -> str | None:
     if cents is None:
         return None
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    if cents >= 0:
+        return f"{cents // 100}.{cents % 100:02d}"
+    return f"-{-cents // 100}.{-cents % 100:02d}"
+
+
+class CsvStream:
+    """The file copy_expert reads: CSV made a batch of rows at a time, on demand.
+
+    PostgreSQL parses one batch while Python formats the next, so a load keeps both cores busy
+    instead of building the whole file first.
+    """
+
+    BATCH_ROWS = 2000
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+        self._chunk, self._position = "", 0
+
+    def read(self, size: int = -1) -> str:
+        if self._position >= len(self._chunk):
+            self._buffer.seek(0)
+            self._buffer.truncate()
+            for row in itertools.islice(self._rows, self.BATCH_ROWS):
+                self._writer.writerow(["\\N" if v is None else v for v in row])
+            self._chunk, self._position = self._buffer.getvalue(), 0
+        if size < 0:
+            size = len(self._chunk)
+        piece = self._chunk[self._position:self._position + size]
+        self._position += len(piece)
+        return piece
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(["\\N" if v is None else v for v in row])
-    buffer.seek(0)
     cursor.copy_expert(
-        "COPY " + table + " (" + ", ".join(columns) + ") FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        "COPY " + table + " (" + ", ".join(columns) + ") FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+        CsvStream(rows), size=1 << 16)
 
 
 def _json_cell(value: object) -> object:
