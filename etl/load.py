@@ -161,7 +161,8 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             for f in exam.findings))
         _copy(cursor, "quality.rejected_row", REJECTED_COLUMNS, (
             (submission_id, sheet.name, row["excel_row"], row["project_code"],
-             json.dumps({sheet.headers[c]: _json_cell(v) for c, v in row["raw"].items()}, ensure_ascii=False))
+             json.dumps({header: _json_cell(v) for header, v in sheet.cells_as_read(row).items()},
+                        ensure_ascii=False))
             for sheet, row in exam.rejected))
         unknown = conn.execute(text(sql("load/check_references.sql")), {"submission_id": submission_id}).all()
         if unknown:  # rolls the whole submission back

@@ -71,6 +71,13 @@ class ProjectSheet:
     findings: list[Finding] = field(default_factory=list)
     skipped_rows: int = 0
     subtotal_from: int = 0  # index in rows of the first row after the last totals row
+    columns: dict[int, str] = field(default_factory=dict)  # cell index -> canonical column
+
+    def cells_as_read(self, row: dict) -> dict[str, object]:
+        """A row's cells as the clerk typed them, by header (kept for a refused row)."""
+        cells = row["cells"]
+        return {self.headers[column]: cells[index] if index < len(cells) else None
+                for index, column in self.columns.items()}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -247,7 +254,8 @@ def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None
     if found is None:
         return None
     header_index, mapped, lines, texts = found
-    sheet = ProjectSheet(raw.name, header_index + 1, {column: texts[i] for i, column in mapped.items()})
+    sheet = ProjectSheet(raw.name, header_index + 1, {column: texts[i] for i, column in mapped.items()},
+                         columns=dict(mapped))
     last_header = raw.rows[header_index + lines - 1]
     for index, cell in enumerate(last_header):
         if cell not in (None, "") and index not in mapped:
@@ -349,6 +357,6 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
         row["programme_code"] = kind and programme_code(kind, row["approval_year"])
         if row["programme_code"] is None:
             finding("W_LABEL_UNKNOWN", "programme", label)
-    row["raw"] = raw  # the cells as read, kept for the quality tables if the row is refused
+    row["cells"] = cells  # the row of the sheet as read (no copy), for the quality tables if refused
     sheet.rows.append(row)
     sheet.findings.extend(findings)

@@ -97,6 +97,9 @@ def test_refused_rows_and_findings_are_kept(warehouse_url, tmp_path):
             "SELECT DISTINCT excel_row FROM quality.finding WHERE severity = 'error' ORDER BY 1")).scalars().all()
         archive = conn.execute(text("SELECT archive_path, sha256 FROM core.submission")).one()
     assert rows == wrong and error_rows == wrong
+    # A refused row keeps every mapped cell as the clerk typed it, under the file's own headers.
+    raw = scalar(warehouse_url, "SELECT raw FROM quality.rejected_row ORDER BY excel_row LIMIT 1")
+    assert len(raw) == 18 and any(header.startswith(("Code projet", "رمز المشروع")) for header in raw)
     from pathlib import Path
 
     assert sha256_of(Path(archive.archive_path)) == archive.sha256
