@@ -253,3 +253,41 @@ def test_a_project_listed_again_is_no_longer_flagged(warehouse_url, tmp_path):
     load(warehouse_url, again.files[0], landing)
     assert query(warehouse_url, "SELECT count(*) FROM core.project WHERE absent_since_submission_id IS NOT NULL")[0][0] == 0
     assert query(warehouse_url, "SELECT count(*) FROM core.project")[0][0] == 6
+
+
+def test_migrations_run_as_a_pipeline_login_without_superuser_rights(pg_server, template_db):
+    """Production's path (docker/postgres/10-iga-databases.sh): the group roles exist, the pipeline's
+    login is a member of iga_pipeline and owns its database, and has no CREATEROLE or SUPERUSER."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from etl.migrate import migrate
+
+    login = f"iga_test_login_{uuid.uuid4().hex[:8]}"
+    database = f"{login}_db"
+    with pg_server.admin.connect() as conn:
+        conn.execute(text("CREATE ROLE " + login + " LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB"))
+        conn.execute(text("GRANT iga_pipeline TO " + login))
+        conn.execute(text("CREATE DATABASE " + database + " OWNER " + login))
+    url = make_url(pg_server.url(database)).set(username=login, password=None).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        assert migrate(engine)  # every migration applied, as that login
+        assert migrate(engine) == []
+        with engine.connect() as conn:
+            owners = set(conn.execute(text(
+                "SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace "
+                "WHERE nspname IN ('ref', 'core', 'quality', 'mart', 'meta')")).scalars())
+            assert owners == {"iga_pipeline"}
+        reader = create_engine(pg_server.url(database))
+        with reader.connect() as conn:
+            conn.execute(text("SET ROLE iga_analyst"))
+            assert conn.execute(text("SELECT count(*) FROM mart.province_summary")).scalar() == 0  # not published yet
+            assert conn.execute(text("SELECT count(*) FROM ref.province")).scalar() == 75
+        reader.dispose()
+    finally:
+        engine.dispose()
+        with pg_server.admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)"))
+            conn.execute(text("DROP ROLE IF EXISTS " + login))
