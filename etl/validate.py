@@ -32,7 +32,9 @@ def _validator():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+    # Some GX modules set their own loggers to INFO ("Created temporary directory ..." on every run).
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context",
+                 "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
