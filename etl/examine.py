@@ -78,7 +78,7 @@ def examine(path: Path, province: str, period: str) -> Examination:
     try:
         raw_sheets = read_file(result.path)
     except UnreadableFile as exc:
-        return result.refuse(exc.rule_id, detail=exc.detail_fr, **exc.params)
+        return result.refuse(exc.rule_id, detail=exc.detail_fr, detail_ar=exc.detail_ar, **exc.params)
     sheets, sheet_findings = read_project_sheets(raw_sheets, province_code)
     if not sheets:
         return result.refuse("FILE_NO_HEADER")

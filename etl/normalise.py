@@ -58,7 +58,9 @@ class Finding:
     def messages(self) -> tuple[str, str]:
         rule = reference.rules()[self.rule_id]
         params = {"value": "" if self.value is None else self.value, "detail": "", **self.params}
-        return rule.message_fr.format(**params), rule.message_ar.format(**params)
+        # A detail given in both languages (a reader's refusal) goes to each message in its own.
+        arabic = {**params, "detail": params.get("detail_ar", params["detail"])}
+        return rule.message_fr.format(**params), rule.message_ar.format(**arabic)
 
 
 @dataclass

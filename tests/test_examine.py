@@ -125,3 +125,13 @@ def test_bad_folder_names_refuse_the_file(tmp_path):
     assert examine(path, "Atlantis", "2013").refused_reason.rule_id == "FILE_PROVINCE_UNKNOWN"
     assert examine(path, "MA-TAO", "2013-14").refused_reason.rule_id == "FILE_PERIOD_INVALID"
     assert examine(path, "MA-TAO", "2013").refused_reason.rule_id == "FILE_NO_ROWS"
+
+
+def test_a_refusal_detail_reaches_each_message_in_its_own_language():
+    from etl.normalise import Finding
+
+    message_fr, message_ar = Finding("FILE_UNREADABLE", params={
+        "detail": "le classeur est vide", "detail_ar": "المصنف فارغ"}).messages()
+    assert message_fr.endswith("le classeur est vide") and message_ar.endswith("المصنف فارغ")
+    # Without an Arabic detail, the one detail serves both (a technical message, e.g. calamine's).
+    assert Finding("FILE_CORRUPT", params={"detail": "zip: bad CRC"}).messages()[1].endswith("zip: bad CRC")
