@@ -246,8 +246,11 @@ PARSE_PROBE = ("import sys, time, importlib.util; import airflow.sdk; started = 
 
 def case_dag_parse(repeat: int) -> dict:
     """Wall time of a fresh interpreter importing each DAG file, against importing airflow.sdk alone."""
-    env = {**os.environ, "AIRFLOW_HOME": tempfile.mkdtemp(prefix="iga-bench-airflow-")}
+    with tempfile.TemporaryDirectory(prefix="iga-bench-airflow-") as airflow_home:
+        return _dag_parse(repeat, {**os.environ, "AIRFLOW_HOME": airflow_home})
 
+
+def _dag_parse(repeat: int, env: dict) -> dict:
     def wall(args: list[str]) -> tuple[float, str]:
         started = time.perf_counter()
         done = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=True)
