@@ -22,7 +22,6 @@ import gc
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.run import median_time  # noqa: E402
 from etl import sample  # noqa: E402
 from etl.normalise import read_project_sheets  # noqa: E402
 from etl.read import read_file  # noqa: E402
@@ -60,15 +60,6 @@ def build_workbook(path: Path, rows: int) -> list[tuple[int, object]]:
         book.save(partial)
         partial.replace(path)
     return [(row["total_cost_mad"], row["start_date"]) for row in expected]
-
-
-def median_time(function, runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 def calamine_raw(path: Path):

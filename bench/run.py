@@ -29,13 +29,14 @@ README = REPO / "README.md"
 MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
-def median_time(function, repeat: int) -> tuple[float, list[float]]:
-    times = []
+def median_time(function, repeat: int) -> tuple[float, object]:
+    """Median seconds of ``repeat`` calls, and the last call's result."""
+    times, result = [], None
     for _ in range(repeat):
         started = time.perf_counter()
-        function()
+        result = function()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), times
+    return statistics.median(times), result
 
 
 def machine() -> dict:

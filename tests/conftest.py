@@ -147,17 +147,11 @@ def iga_home(tmp_path, monkeypatch):
     return home
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def closed_port() -> int:
     """A loopback port nothing listens on (a mail server that is down)."""
+    from etl.operate import free_port
+
     return free_port()
 
 
@@ -182,6 +176,8 @@ def smtp_inbox():
     import json
 
     from aiosmtpd.controller import Controller
+
+    from etl.operate import free_port
 
     inbox = Inbox()
     port = free_port()
