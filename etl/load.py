@@ -13,7 +13,11 @@ import hashlib
 import io
 import itertools
 import json
+import math
+import os
+import re
 import shutil
+import stat
 from pathlib import Path
 
 from sqlalchemy import text
@@ -32,6 +36,9 @@ FINDING_COLUMNS = ("submission_id", "sheet", "excel_row", "column_header", "valu
                    "rule_id", "severity", "message_fr", "message_ar")
 REJECTED_COLUMNS = ("submission_id", "sheet", "excel_row", "project_code", "raw")
 PROVINCE_LOCK_NAMESPACE = 7_301
+# The province of a submission whose folder names none: never the folder's own name, which comes
+# from outside and must not become a report path or a mail subject.
+UNKNOWN_PROVINCE = "INCONNU"
 
 
 class UnknownReferenceCode(RuntimeError):
@@ -58,11 +65,18 @@ def cents_text(cents: int | None) -> str | None:
     return f"-{-cents // 100}.{-cents % 100:02d}"
 
 
+NULL = float("nan")  # the only unquoted field COPY sees: every value is quoted, so no text is NULL
+
+
 class CsvStream:
     """The file copy_expert reads: CSV made a batch of rows at a time, on demand.
 
     PostgreSQL parses one batch while Python formats the next, so a load keeps both cores busy
-    instead of building the whole file first.
+    instead of building the whole file first. Every text is quoted (``QUOTE_NONNUMERIC``) and NULL
+    is an unquoted ``nan`` (no value here is a float NaN: amounts are cents, counts integers), so
+    no text, not ``\\N`` nor an empty string, is ever taken for NULL. NUL characters, which
+    PostgreSQL text cannot hold, and lone surrogates from a damaged file become U+FFFD: a value
+    never fails a load that would be retried forever.
     """
 
     BATCH_ROWS = 2000
@@ -70,16 +84,23 @@ class CsvStream:
     def __init__(self, rows):
         self._rows = iter(rows)
         self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer)
-        self._chunk, self._position = "", 0
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        self._chunk, self._position = b"", 0
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int = -1) -> bytes:
         if self._position >= len(self._chunk):
             self._buffer.seek(0)
             self._buffer.truncate()
             for row in itertools.islice(self._rows, self.BATCH_ROWS):
-                self._writer.writerow(["\\N" if v is None else v for v in row])
-            self._chunk, self._position = self._buffer.getvalue(), 0
+                self._writer.writerow([NULL if v is None else v for v in row])
+            text_ = self._buffer.getvalue()
+            if "\x00" in text_:
+                text_ = text_.replace("\x00", "\ufffd")
+            try:
+                self._chunk = text_.encode("utf-8")
+            except UnicodeEncodeError:
+                self._chunk = text_.encode("utf-8", "replace")
+            self._position = 0
         if size < 0:
             size = len(self._chunk)
         piece = self._chunk[self._position:self._position + size]
@@ -89,32 +110,44 @@ class CsvStream:
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
     cursor.copy_expert(
-        "COPY " + table + " (" + ", ".join(columns) + ") FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+        "COPY " + table + " (" + ", ".join(columns) + ") FROM STDIN WITH (FORMAT csv, NULL 'nan')",
         CsvStream(rows), size=1 << 16)
 
 
 def _json_cell(value: object) -> object:
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
+    if isinstance(value, float) and not math.isfinite(value):  # jsonb has no NaN nor Infinity
+        return None if value != value else str(value)
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)  # a duration, or whatever a reader returns: kept as text
 
 
 def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
-    """Keep the original bytes, content-addressed, so every figure traces back to its file."""
-    target = archive_root / sha256[:2] / sha256 / path.name
+    """Keep the original bytes, content-addressed, so every figure traces back to its file.
+
+    The archive name is the digest and a short extension, never the clerk's name (which may be
+    any length or bytes; the warehouse keeps it as ``file_name``)."""
+    suffix = path.suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", path.suffix) else ""
+    target = archive_root / sha256[:2] / (sha256 + suffix)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        shutil.copyfile(path, partial)
+        partial = target.with_name(target.name + f".{os.getpid()}.part")
+        with open(path, "rb") as source, open(partial, "wb") as copy:  # never follows a swapped-in link
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                raise OSError(f"not a regular file: {path!r}")
+            shutil.copyfileobj(source, copy, 1 << 20)
         partial.replace(target)
     return target
 
 
 def load_submission(engine, exam: Examination, landing_path: str, sha256: str, size: int,
-                    archive_root: Path) -> dict:
-    """Record and load one submission; returns its summary (submission_id, status, counts)."""
+                    archive_root: Path | None, file_name: str | None = None) -> dict:
+    """Record and load one submission; returns its summary (submission_id, status, counts).
+
+    ``file_name`` is the name as recorded (escaped when the clerk's is not safe text); no
+    ``archive_root`` means nothing is archived (a link or a FIFO is never read)."""
     with engine.begin() as conn:
         if exam.province_code:
             conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:province))"),
@@ -129,11 +162,11 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
                  "WHERE sha256 = :s AND status IN ('loaded', 'partial', 'refused')"),
             {"s": sha256}).scalar()
         record = {
-            "province_code": exam.province_code or str(exam.path.parent.parent.name),
-            "period": exam.period, "period_end": exam.period_end, "file_name": exam.path.name,
+            "province_code": exam.province_code or UNKNOWN_PROVINCE,
+            "period": exam.period, "period_end": exam.period_end, "file_name": file_name or exam.path.name,
             "landing_path": landing_path, "sha256": sha256, "size_bytes": size,
             "rows_read": exam.rows_read, "sheets": ", ".join(s.name for s in exam.sheets) or None,
-            "archive_path": str(archive_file(exam.path, sha256, archive_root)),
+            "archive_path": str(archive_file(exam.path, sha256, archive_root)) if archive_root else None,
         }
         if earlier is not None:
             record.update(status="duplicate", rows_loaded=0, rows_rejected=0, duplicate_of=earlier,

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl import reference, values
-from etl.read import RawSheet
+from etl.read import MAX_CELL_CHARS, RawSheet
 
 CANONICAL_COLUMNS = (
     "province_code", "commune", "project_code", "title", "programme", "sector", "promoter_type",
@@ -269,6 +269,17 @@ def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None
                     index >= len(last_header) or last_header[index] in (None, "")):
                 sheet.findings.append(Finding("COLUMN_UNMAPPED", raw.name, header_index + 1,
                                               str(cell).strip(), str(cell).strip()))
+    first_row = header_index + lines + 1
+    for excel_row, detail in sorted((getattr(raw, "unreadable_rows", None) or {}).items()):
+        if excel_row >= first_row:  # a value calamine could not convert cost this row only
+            sheet.findings.append(Finding("E_ROW_UNREADABLE", raw.name, excel_row, params={"detail": detail}))
+    for (excel_row, index), length in sorted((getattr(raw, "long_cells", None) or {}).items()):
+        if excel_row >= first_row:
+            cells = raw.rows[excel_row - 1]
+            sheet.findings.append(Finding(
+                "E_CELL_TOO_LONG", raw.name, excel_row, sheet.headers.get(mapped.get(index, "")),
+                cells[index] if index < len(cells) else None,
+                params={"length": length, "max_length": MAX_CELL_CHARS}))
     hidden = getattr(raw, "hidden_rows", None) or set()
     for offset, cells in enumerate(raw.rows[header_index + lines:], start=header_index + lines + 1):
         before = len(sheet.rows)

@@ -9,19 +9,31 @@ CSV/TXT table. Workbooks are read with python-calamine, which never runs macros.
 Before a workbook is handed to calamine, the zip directory is checked (uncompressed sizes and
 ratios) so that an honest decompression bomb is refused without being inflated; then every part is
 inflated once in blocks, counting what really comes out (headers can lie) and checking CRCs, which
-also finds the hidden rows calamine does not report. Each sheet's dimensions are checked against
-the row limit before its cells become Python objects; hidden sheets are listed, not read.
+also finds the hidden rows calamine does not report and measures each sheet's extent (the farthest
+row and column any cell names: calamine allocates that whole grid, so two cells at A1 and
+XFD1048576 would ask for 550 GB). ODS repetitions (``number-rows-repeated``) are counted as the
+cells they stand for. Every sheet's dimensions go through :func:`check_sheet_dimensions` before
+calamine or any other reader materialises a cell; hidden sheets are listed, not read.
+
+Whatever the bytes, a reader ends in sheets or in an :class:`UnreadableFile`: the errors of zipfile
+and zlib, calamine's own errors and its native panics (``pyo3_runtime.PanicException``, a
+``BaseException``) are caught by type. A value calamine cannot convert (a date serial out of range)
+costs its row, reported as ``E_ROW_UNREADABLE``, not the file. What no check foresees (a native
+reader allocating without bound on a damaged .xls) is stopped by the child-process wall of
+:mod:`etl.isolate`.
 
 Every refusal is an :class:`UnreadableFile` with a rule id from ``reference/rules.csv``, so the
 clerk gets one clear reason in French and Arabic. Limits come from the environment
-(``IGA_MAX_FILE_MB``, ``IGA_MAX_ROWS``, ``IGA_MAX_UNCOMPRESSED_MB``).
+(``IGA_MAX_FILE_MB``, ``IGA_MAX_ROWS``, ``IGA_MAX_CELLS``, ``IGA_MAX_UNCOMPRESSED_MB``).
 """
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -30,9 +42,16 @@ from pathlib import Path
 DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
+# The grid a sheet spans (rows x columns from A1, what calamine builds): 200,000 rows of 26 columns
+# fit; a cell far away (XFD1048576) does not. About 300 MB in the reader at this limit.
+DEFAULT_MAX_CELLS = 6_000_000
+# Everything zipfile and zlib raise on a damaged, forged or unsupported member.
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
+              NotImplementedError, RuntimeError, KeyError, struct.error, UnicodeDecodeError)
 # A deflated sheet of real data shrinks 5-30 times; deflate cannot do better than ~1030:1, which is
 # what bombs use. Entries above this ratio (and above a few MB) are refused without inflating them.
 MAX_ZIP_RATIO = 200
+MAX_CELL_CHARS = 32_767  # what an Excel cell holds; a longer CSV field is cut and reported on its cell
 RATIO_CHECK_FROM_BYTES = 8 * 1024 * 1024
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -67,6 +86,33 @@ class RawSheet:
     file_format: str = ""  # xlsx, xls, ods, csv, ... as told by the content
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)  # Excel rows hidden in the sheet (xlsx only)
+    unreadable_rows: dict[int, str] = field(default_factory=dict)  # Excel row -> why it could not be read
+    long_cells: dict[tuple[int, int], int] = field(default_factory=dict)  # (Excel row, index) -> length
+
+
+def is_native_panic(exc: BaseException) -> bool:
+    """A Rust panic surfaced by pyo3 (``pyo3_runtime.PanicException``): a ``BaseException`` that the
+    module does not export, so it is recognised by its exact type name, never by a bare except."""
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+def corrupt(exc: BaseException, fr: str = "", ar: str = "") -> UnreadableFile:
+    """FILE_CORRUPT with the library's one-line reason as the detail."""
+    detail = _short(exc)
+    return UnreadableFile(f"{fr}{detail}", f"{ar}{detail}", "FILE_CORRUPT")
+
+
+@dataclass
+class SheetExtent:
+    """How far a sheet reaches: the last row and column a cell names (1-based), counted from A1."""
+    rows: int = 0
+    columns: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +120,7 @@ class Limits:
     max_file_bytes: int
     max_rows: int
     max_uncompressed_bytes: int
+    max_cells: int = DEFAULT_MAX_CELLS
 
     @classmethod
     def from_environment(cls) -> "Limits":
@@ -88,7 +135,37 @@ class Limits:
             max_file_bytes=number("IGA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024,
             max_rows=number("IGA_MAX_ROWS", DEFAULT_MAX_ROWS),
             max_uncompressed_bytes=number("IGA_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB) * 1024 * 1024,
+            max_cells=number("IGA_MAX_CELLS", DEFAULT_MAX_CELLS),
         )
+
+
+def column_letters(index: int) -> str:
+    """1 -> A, 26 -> Z, 27 -> AA, 16384 -> XFD."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_number(letters: bytes | str) -> int:
+    number = 0
+    for ch in letters.decode("ascii") if isinstance(letters, bytes) else letters:
+        number = number * 26 + ord(ch.upper()) - 64
+    return number
+
+
+def check_sheet_dimensions(rows: int, columns: int, limits: Limits, sheet: str = "") -> None:
+    """Refuse a sheet whose grid (rows x columns from A1) is beyond the limits, before any reader
+    materialises it. Any reader (calamine here, an Arrow reader elsewhere) calls this first."""
+    if rows > limits.max_rows:
+        raise UnreadableFile("trop de lignes", "عدد كبير جدا من الأسطر", "FILE_TOO_MANY_ROWS",
+                             max_rows=limits.max_rows)
+    if rows * columns > limits.max_cells:
+        far = f"{column_letters(columns)}{rows}"
+        raise UnreadableFile(f"feuille trop étendue ({far})", f"ورقة ممتدة جدا ({far})", "FILE_SHEET_TOO_LARGE",
+                             sheet=sheet, rows=rows, columns=columns, cells=rows * columns,
+                             max_cells=limits.max_cells, far_cell=far)
 
 
 def sniff_format(head: bytes) -> str:
@@ -124,8 +201,10 @@ def read_file(path: Path, limits: Limits | None = None) -> list[RawSheet]:
     kind = sniff_format(data[:4096])
     if kind == "zip-workbook":
         file_format = read_zip_kind(data, limits)
-        hidden_rows = inflate_checked(data, limits)
-        return read_workbook(data, file_format, limits, hidden_rows)
+        scan = inflate_checked(data, limits, file_format)
+        for sheet, extent in scan.extents.items():
+            check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
+        return read_workbook(data, file_format, limits, scan.hidden_rows)
     if kind == "ole-workbook":
         return read_workbook(data, read_ole_kind(data), limits)
     if kind == "text":
@@ -148,7 +227,7 @@ def read_zip_kind(data: bytes, limits: Limits) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise UnreadableFile("archive zip incomplète ou endommagée", "أرشيف zip غير مكتمل أو تالف",
                              "FILE_CORRUPT") from exc
     names = {entry.filename for entry in entries}
@@ -165,8 +244,8 @@ def read_zip_kind(data: bytes, limits: Limits) -> str:
         try:
             if archive.read("mimetype").strip() == ODS_MIMETYPE:
                 return "ods"
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise UnreadableFile("archive zip endommagée", "أرشيف zip تالف", "FILE_CORRUPT") from exc
+        except ZIP_ERRORS as exc:
+            raise corrupt(exc, "archive zip endommagée : ", "أرشيف zip تالف: ") from exc
     if any(name.startswith("word/") for name in names):
         what = ("un document Word", "وثيقة Word")
     elif any(name.startswith("ppt/") for name in names):
@@ -211,15 +290,22 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None,
                 continue
             sheet = workbook.get_sheet_by_name(meta.name)
             end = sheet.end
-            total_rows += (end[0] + 1) if end else 0
+            rows, columns = ((end[0] + 1), (end[1] + 1)) if end else (0, 0)
+            check_sheet_dimensions(rows, columns, limits, meta.name)  # the grid to_python builds
+            total_rows += rows
             if total_rows > limits.max_rows:
                 raise UnreadableFile("trop de lignes", "عدد كبير جدا من الأسطر", "FILE_TOO_MANY_ROWS",
                                      max_rows=limits.max_rows)
-            rows = sheet.to_python(skip_empty_area=False)
-            sheets.append(RawSheet(meta.name, rows, file_format=file_format,
-                                   merged=list(sheet.merged_cell_ranges or [])))
+            raw = RawSheet(meta.name, [], file_format=file_format, merged=list(sheet.merged_cell_ranges or []))
+            try:
+                raw.rows = sheet.to_python(skip_empty_area=False)
+            except BaseException as exc:  # noqa: B036 - narrowed just below
+                if not (is_native_panic(exc) or isinstance(exc, (ValueError, OverflowError, TypeError))):
+                    raise
+                raw.rows, raw.unreadable_rows = _rows_one_by_one(sheet)
+            sheets.append(raw)
         if not any(cell not in (None, "") for raw in sheets for row in raw.rows for cell in row) and not any(
-                raw.hidden for raw in sheets):
+                raw.hidden or raw.unreadable_rows for raw in sheets):
             raise UnreadableFile("le classeur ne contient aucune cellule remplie.", "المصنف لا يحتوي على أي خانة مملوءة.",
                                  "FILE_EMPTY")
         for raw in sheets:
@@ -227,17 +313,51 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None,
         return sheets
     except UnreadableFile:
         raise
-    except Exception as exc:  # calamine raises its own error types for corrupt/encrypted files
-        message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    except BaseException as exc:  # noqa: B036 - calamine's errors, and its panics, by type below
+        if not (isinstance(exc, Exception) or is_native_panic(exc)):
+            raise  # KeyboardInterrupt, SystemExit, MemoryError stay what they are
+        if isinstance(exc, MemoryError):
+            raise
+        message = _short(exc)
         if "password" in message.lower() or "encrypt" in message.lower():
             raise UnreadableFile("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED") from exc
         raise UnreadableFile(message, message, "FILE_CORRUPT") from exc
+
+
+def _rows_one_by_one(sheet) -> tuple[list[list[object]], dict[int, str]]:
+    """The sheet row by row, when a value of it cannot be converted as a whole (calamine panics on
+    a date-formatted number far out of range): each row that fails is left empty and noted
+    (Excel row -> reason), so it costs that row, never the file."""
+    rows: list[list[object]] = []
+    unreadable: dict[int, str] = {}
+    pad = [""] * (sheet.start or (0, 0))[1]  # iter_rows starts at row 1 but at the first used column
+    iterator = iter(sheet.iter_rows())
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            break
+        except BaseException as exc:  # noqa: B036 - narrowed just below
+            if not (is_native_panic(exc) or isinstance(exc, (ValueError, OverflowError, TypeError))):
+                raise
+            unreadable[len(rows) + 1] = _short(exc)
+            row = []
+        rows.append(pad + row if pad and row else row)
+    return rows, unreadable
 
 
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+# Cheap bounds of an xlsx sheet's extent, found with C-speed searches: rows from the row tags, and
+# the rare references that reach far (a column past Z, a row of six digits or more).
+_ROW_R = re.compile(rb'row r="(\d+)"')
+_FAR_COLUMN = re.compile(rb' r="([A-Z]{2,})\d')
+_FAR_ROW = re.compile(rb' r="[A-Z]{1,3}(\d{6,})"')
+# The exact walk, for sheets whose cells do not all carry a reference or whose bound is too large.
+_XLSX_TOKEN = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*)>")
+_REF = re.compile(rb'\br="([A-Za-z]{0,4})(\d*)"')
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -248,32 +368,153 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
         relationships = {rel.get("Id"): rel.get("Target") for rel in
                          ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))}
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    except (KeyError, ElementTree.ParseError):
+    except KeyError:
         return {}
+    except ElementTree.ParseError as exc:
+        raise corrupt(exc, "structure du classeur illisible : ", "بنية المصنف غير مقروءة: ") from exc
+    except ZIP_ERRORS as exc:
+        raise corrupt(exc) from exc
     parts = {}
     for sheet in workbook.iter():
-        if sheet.tag.endswith("}sheet"):
+        if isinstance(sheet.tag, str) and sheet.tag.endswith("}sheet"):
             target = relationships.get(sheet.get(_RELATIONSHIPS_NS + "id")) or ""
-            parts[target.lstrip("/") if target.startswith("/") else "xl/" + target] = sheet.get("name")
+            parts[target.lstrip("/") if target.startswith("/") else "xl/" + target] = sheet.get("name") or ""
     return parts
 
 
-def inflate_checked(data: bytes, limits: Limits) -> dict[str, set[int]]:
+class _XlsxExtent:
+    """The extent of one xlsx sheet part, fed block by block (each block ends before a tag)."""
+
+    def __init__(self) -> None:
+        self.rows = self.far_rows = 0
+        self.columns = 0
+        self.cells = self.references = 0
+
+    def feed(self, chunk: bytes) -> None:
+        for match in _ROW_R.finditer(chunk):
+            self.rows = max(self.rows, int(match.group(1)))
+        for match in _FAR_ROW.finditer(chunk):
+            self.far_rows = max(self.far_rows, int(match.group(1)))
+        for match in _FAR_COLUMN.finditer(chunk):
+            self.columns = max(self.columns, column_number(match.group(1)[:4]))
+        self.cells += chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b":c ") + chunk.count(b":c>")
+        self.cells += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ")
+        self.references += chunk.count(b' r="')
+
+    def bound(self) -> tuple[int, int, bool]:
+        """(rows, columns, exact): a cheap upper bound, or exact=False when only a walk can tell."""
+        if self.references < self.cells:  # some row or cell has no reference: its place is counted
+            return 0, 0, False
+        rows = max(self.rows, self.far_rows, 99_999 if self.columns > 26 else 0)
+        return rows, max(self.columns, 26 if self.cells else 0), True
+
+
+def _walk_xlsx_extent(stream) -> SheetExtent:
+    """The exact extent of an xlsx sheet part, as calamine places cells (a reference, else the next
+    place), read block by block."""
+    extent = SheetExtent()
+    row = column = 0
+    tail = b""
+    for block in iter(lambda: stream.read(1 << 22), b""):
+        chunk = tail + block
+        cut = chunk.rfind(b"<")
+        chunk, tail = (chunk[:cut], chunk[cut:]) if cut >= 0 else (b"", chunk)
+        for match in _XLSX_TOKEN.finditer(chunk):
+            ref = _REF.search(match.group(2))
+            if match.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                column = 0
+                extent.rows = max(extent.rows, row)
+                continue
+            if ref and ref.group(1):
+                column = column_number(ref.group(1))
+                if ref.group(2):
+                    extent.rows = max(extent.rows, int(ref.group(2)))
+            else:
+                column += 1
+            extent.columns = max(extent.columns, column)
+            if extent.rows > 1 << 40 or extent.columns > 1 << 20:
+                break
+    return extent
+
+
+_ODS_TOKEN = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)\b([^>]*?)(/?)>")
+_ODS_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_ODS_COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="(\d+)"')
+_ODS_VALUE = re.compile(rb"office:value-type=")
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+
+
+def ods_extents(content: bytes) -> list[tuple[str, SheetExtent]]:
+    """Each table's extent in an ODS ``content.xml``, repetitions counted as the cells they stand
+    for (``number-rows-repeated`` amplifies without compression: zip ratios do not see it). Empty
+    repeated rows and columns after the last filled cell, as LibreOffice writes them, do not count."""
+    extents: list[tuple[str, SheetExtent]] = []
+    extent = SheetExtent()
+    name = ""
+    row = 0
+    repeat = 1
+    column = 0
+    filled_to = 0  # the column of the last filled cell in the current row
+    for match in _ODS_TOKEN.finditer(content):
+        closing, tag, attributes, self_closing = match.groups()
+        if tag == b"table":
+            if closing:
+                extents.append((name, extent))
+            else:
+                extent, row = SheetExtent(), 0
+                named = _ODS_NAME.search(attributes)
+                name = html.unescape(named.group(1).decode("utf-8", "replace")) if named else ""
+            continue
+        if tag == b"table-row":
+            if closing:
+                if filled_to:
+                    extent.rows = row + repeat
+                    extent.columns = max(extent.columns, filled_to)
+                row += repeat
+                continue
+            repeated = _ODS_ROWS_REPEATED.search(attributes)
+            repeat = int(repeated.group(1)) if repeated else 1
+            column = filled_to = 0
+            if self_closing:
+                row += repeat
+            continue
+        if closing:
+            continue
+        repeated = _ODS_COLUMNS_REPEATED.search(attributes)
+        column += int(repeated.group(1)) if repeated else 1
+        if not self_closing or _ODS_VALUE.search(attributes):
+            filled_to = column
+    return extents
+
+
+@dataclass
+class ZipScan:
+    """What inflating a zip workbook once found: the hidden rows and the extent of each sheet."""
+    hidden_rows: dict[str, set[int]] = field(default_factory=dict)
+    extents: dict[str, SheetExtent] = field(default_factory=dict)
+
+
+def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> ZipScan:
     """Inflate every part of a zip workbook once, in blocks, before calamine sees it.
 
     The sizes a zip declares can lie: this counts what really comes out and stops past
     ``IGA_MAX_UNCOMPRESSED_MB`` (a decompression bomb), and each part's CRC is checked at its end
     (a corrupt or forged file). On the way it notes the rows hidden in each xlsx sheet, which
-    calamine does not report: sheet name -> Excel rows with ``hidden="1"``.
+    calamine does not report (sheet name -> Excel rows with ``hidden="1"``), and how far each
+    sheet reaches, so that :func:`check_sheet_dimensions` can refuse a grid before it is built.
     """
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    parts = _sheet_parts(archive)
-    hidden: dict[str, set[int]] = {}
+    scan = ZipScan()
     total = 0
     try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = _sheet_parts(archive) if file_format == "xlsx" else {}
         for entry in archive.infolist():
             sheet = parts.get(entry.filename)
+            ods_content = file_format == "ods" and entry.filename == "content.xml"
             rows: set[int] = set()
+            extent = _XlsxExtent()
+            kept: list[bytes] = []
             tail = b""
             with archive.open(entry) as stream:
                 for block in iter(lambda: stream.read(1 << 22), b""):
@@ -282,21 +523,37 @@ def inflate_checked(data: bytes, limits: Limits) -> dict[str, set[int]]:
                         raise UnreadableFile("bombe de décompression", "قنبلة فك الضغط", "FILE_ZIP_BOMB",
                                              size_mb=total // (1024 * 1024),
                                              max_mb=limits.max_uncompressed_bytes // (1024 * 1024))
+                    if ods_content:
+                        kept.append(block)
                     if sheet is None:
                         continue
                     chunk = tail + block
                     cut = chunk.rfind(b"<")
-                    chunk, tail = chunk[:cut], chunk[cut:]
+                    chunk, tail = (chunk[:cut], chunk[cut:]) if cut >= 0 else (b"", chunk)
+                    extent.feed(chunk)
                     if b"hidden" in chunk:
                         for tag in _ROW_TAG.findall(chunk):
                             number = _ROW_NUMBER.search(tag)
                             if number and _HIDDEN.search(tag):
                                 rows.add(int(number.group(1)))
+            if sheet is not None:
+                extent.feed(tail)
+                rows_bound, columns_bound, exact = extent.bound()
+                if not exact or rows_bound * columns_bound > limits.max_cells:
+                    with archive.open(entry) as stream:  # only now worth the exact walk
+                        scan.extents[sheet] = _walk_xlsx_extent(stream)
+                else:
+                    scan.extents[sheet] = SheetExtent(rows_bound, columns_bound)
             if rows:
-                hidden[sheet] = rows
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise UnreadableFile(str(exc)[:200], str(exc)[:200], "FILE_CORRUPT") from exc
-    return hidden
+                scan.hidden_rows[sheet] = rows
+            if ods_content:
+                for index, (name, ods_extent) in enumerate(ods_extents(b"".join(kept)), start=1):
+                    scan.extents[name or f"#{index}"] = ods_extent
+    except UnreadableFile:
+        raise
+    except ZIP_ERRORS as exc:
+        raise corrupt(exc) from exc
+    return scan
 
 
 def decode_text(data: bytes) -> str:
@@ -365,13 +622,27 @@ def read_text_table(data: bytes, name: str, limits: Limits | None = None) -> Raw
     if not text.strip(" \t\r\n;,|\ufeff"):  # nothing but separators: an empty export
         raise UnreadableFile("le fichier est vide.", "الملف فارغ.", "FILE_EMPTY")
     delimiter = choose_delimiter(text)
-    rows = []
+    # One field may be the whole file (an unclosed quote): the file-size limit bounds it, and a
+    # field longer than a cell is cut and reported on its cell, never a refusal of the file.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    # Cells are at most separators + lines: 50 MB of ";" must not become 50 million Python strings.
+    lines = text.count("\n") + 1
+    cells = text.count(delimiter) + lines
+    if cells > limits.max_cells:
+        check_sheet_dimensions(min(lines, limits.max_rows), -(-cells // lines), limits, name)
+    sheet = RawSheet(name, [], file_format="csv")
+    rows = sheet.rows
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             rows.append([cell if cell.strip() != "" else None for cell in row])
             if len(rows) > limits.max_rows:
                 raise UnreadableFile("trop de lignes", "عدد كبير جدا من الأسطر", "FILE_TOO_MANY_ROWS",
                                      max_rows=limits.max_rows)
+            if len(text) > MAX_CELL_CHARS and any(len(cell) > MAX_CELL_CHARS for cell in row):
+                for index, cell in enumerate(row):
+                    if len(cell) > MAX_CELL_CHARS:
+                        sheet.long_cells[(len(rows), index)] = len(cell)
+                        rows[-1][index] = cell[:MAX_CELL_CHARS]
     except csv.Error as exc:
-        raise UnreadableFile(str(exc), str(exc), "FILE_CORRUPT") from exc
-    return RawSheet(name, rows, file_format="csv")
+        raise corrupt(exc) from exc
+    return sheet

@@ -29,6 +29,13 @@ _PERCENT = re.compile(r"-?[\d\s\u00a0\u202f.,٠-٩٫٬]+\s*[%٪]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Excel serials of 1990-01-01 and 2100-12-31: a number in a date column outside them is not a date.
 FIRST_SERIAL, LAST_SERIAL = 32_874, 73_415
+# Sane ceilings: no income-generating project costs a billion dirhams or counts a million
+# beneficiaries; beyond them a value is a typing slip (or an attack), reported on its cell, and the
+# warehouse's numeric(16, 2) and integer columns can never overflow.
+MAX_AMOUNT_MAD = 1_000_000_000
+MAX_AMOUNT_CENTS = MAX_AMOUNT_MAD * 100
+MAX_COUNT = 1_000_000
+MAX_NUMBER_TEXT = 64  # characters: longer "numbers" are not read as numbers (int() of 5,000 digits raises)
 
 
 def _is_blank(value: object) -> bool:
@@ -71,7 +78,15 @@ def clean_number_text(text: str) -> str | None:
 
 
 def parse_amount(value: object) -> tuple[int | None, str | None]:
-    """An amount in MAD -> centimes. Empty is (None, None); the caller decides if it is required."""
+    """An amount in MAD -> centimes. Empty is (None, None); the caller decides if it is required.
+    Beyond :data:`MAX_AMOUNT_MAD` either way it is ``E_AMOUNT_TOO_LARGE``."""
+    cents, problem = _amount(value)
+    if cents is not None and not -MAX_AMOUNT_CENTS <= cents <= MAX_AMOUNT_CENTS:
+        return None, "E_AMOUNT_TOO_LARGE"
+    return cents, problem
+
+
+def _amount(value: object) -> tuple[int | None, str | None]:
     kind = type(value)
     if kind is float and value.is_integer() and abs(value) < 2**52:  # fast path: a whole-dirham number cell
         return int(value) * 100, None
@@ -84,11 +99,15 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
     if isinstance(value, float):
         if not math.isfinite(value):
             return None, "E_AMOUNT_INVALID"
+        if abs(value) > MAX_AMOUNT_MAD:
+            return None, "E_AMOUNT_TOO_LARGE"
         cents = value * 100
         if abs(cents - round(cents)) < 1e-6 and abs(cents) < 2**52:
             return int(round(cents)), None
         return int(Decimal(repr(value)).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
     if isinstance(value, str):
+        if len(value) > MAX_NUMBER_TEXT:
+            return None, "E_AMOUNT_INVALID"
         fast = _FRENCH_AMOUNT.fullmatch(value)
         if fast:  # "1 250 000,00", "1250000,5", "98 500": most typed amounts, without Decimal
             whole, frac, whole_dot, frac_dot, whole_comma, frac_comma = fast.groups()
@@ -101,14 +120,21 @@ def parse_amount(value: object) -> tuple[int | None, str | None]:
             return None, "E_AMOUNT_PERCENT" if _PERCENT.fullmatch(value.strip()) else "E_AMOUNT_INVALID"
         try:
             return int(Decimal(cleaned).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
-        except InvalidOperation:
-            return None, "E_AMOUNT_INVALID"
+        except InvalidOperation:  # more digits than Decimal's precision: far beyond the ceiling
+            return None, "E_AMOUNT_TOO_LARGE"
     return None, "E_AMOUNT_INVALID"
 
 
 def parse_count(value: object) -> tuple[int | None, str | None]:
-    """A whole number of people or jobs, >= 0."""
-    if type(value) is float and value.is_integer() and value >= 0:  # fast path: a number cell
+    """A whole number of people or jobs, >= 0 and at most :data:`MAX_COUNT` (``E_COUNT_TOO_LARGE``)."""
+    number, problem = _count(value)
+    if number is not None and number > MAX_COUNT:
+        return None, "E_COUNT_TOO_LARGE"
+    return number, problem
+
+
+def _count(value: object) -> tuple[int | None, str | None]:
+    if type(value) is float and value.is_integer() and 0 <= value <= MAX_COUNT:  # fast path: a number cell
         return int(value), None
     if _is_blank(value):
         return None, None
@@ -121,6 +147,8 @@ def parse_count(value: object) -> tuple[int | None, str | None]:
             return None, "E_COUNT_INVALID"
         number = int(value)
     elif isinstance(value, str):
+        if len(value) > MAX_NUMBER_TEXT:
+            return None, "E_COUNT_INVALID"
         cleaned = clean_number_text(value)
         if cleaned is None or "." in cleaned and cleaned.split(".")[1].strip("0"):
             return None, "E_COUNT_INVALID"
@@ -139,10 +167,10 @@ def parse_year(value: object) -> tuple[int | None, str | None]:
         return None, None
     if isinstance(value, (dt.date, dt.datetime)):
         return value.year, None
-    if isinstance(value, float) and value == int(value):
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
         value = int(value)
     if isinstance(value, str):
-        text = value.translate(_DIGITS).strip()
+        text = value.translate(_DIGITS).strip()[:MAX_NUMBER_TEXT]
         if _YEAR_TEXT.fullmatch(text):
             value = int(text[:4])
         else:  # a whole date typed in the year column still says the year without doubt
@@ -183,7 +211,7 @@ def parse_date(value: object) -> tuple[dt.date | None, str | None]:
             return None, "W_DATE_YEAR_ONLY"  # a year is not a day: never turned into 1 January
         return None, "W_DATE_INVALID"
     if isinstance(value, str):
-        text = value.translate(_DIGITS).strip().split(" ")[0]
+        text = value[:MAX_NUMBER_TEXT].translate(_DIGITS).strip().split(" ")[0]
         if _YEAR_ONLY.fullmatch(text):
             return None, "W_DATE_YEAR_ONLY"
         if _SERIAL_TEXT.fullmatch(text):  # a serial exported as text (date cell formatted as number)

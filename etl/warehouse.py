@@ -91,11 +91,26 @@ def normalise_url(url: str) -> str:
     raise ValueError(f"IGA_WAREHOUSE_URL must be a PostgreSQL URL, got {url.split('://')[0]}://…")
 
 
+_ENGINES: list = []  # every engine this process made
+_INHERITED_POOLS: list = []
+
+
 @functools.lru_cache(maxsize=4)
 def _engine_for(url: str):
     from sqlalchemy import create_engine
 
-    return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    made = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    _ENGINES.append(made)
+    return made
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child (etl.isolate): new pools for the child; the parent's pooled connections
+    stay referenced and untouched until the child exits (closing a psycopg2 connection sends
+    "terminate" on the socket the parent still uses)."""
+    for made in _ENGINES:
+        _INHERITED_POOLS.append(made.pool)
+        made.dispose(close=False)
 
 
 def engine(url: str | None = None):

@@ -1,0 +1,188 @@
+"""The second wall: work on one file in a forked child with a memory cap and a timeout.
+
+The readers refuse what their checks foresee (sizes, dimensions, damaged zips, native panics). What
+no check foresees (a native reader allocating without bound on a damaged .xls, a pathological
+regular expression) must still cost one file, not the worker: :func:`run_isolated` forks the
+current process (after its imports, so the child starts in milliseconds with GX and calamine
+already loaded), caps the child's address space with ``RLIMIT_AS`` and waits for its answer with a
+timeout. A child that dies, runs out of memory or overstays raises :class:`ChildFailed` with what
+happened in French and Arabic; the caller turns it into a ``FILE_UNREADABLE`` refusal and goes on.
+
+The cap is what the child may add on top of what the process had mapped when it forked
+(``IGA_WORKER_MEMORY_MB``, default 1536): the libraries' own reservations (Airflow, GX, pandas,
+pyarrow) are already counted in the starting size, so they can never eat the budget of the file.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+
+DEFAULT_WORKER_MEMORY_MB = 1536
+DEFAULT_WORKER_TIMEOUT_S = 300
+
+
+class IsolationError(Exception):
+    """Base of what :func:`run_isolated` raises."""
+
+
+class ChildFailed(IsolationError):
+    """The child died, ran out of memory or timed out: the file cannot be read (FILE_UNREADABLE)."""
+
+    def __init__(self, what: str, detail_fr: str, detail_ar: str):
+        super().__init__(detail_fr)
+        self.what = what  # "memory", "timeout", "signal", "exit"
+        self.detail_fr = detail_fr
+        self.detail_ar = detail_ar
+
+
+class ChildError(IsolationError):
+    """The function raised an ordinary exception in the child (a pipeline fault, not the file's)."""
+
+    def __init__(self, type_name: str, message: str, child_traceback: str):
+        super().__init__(f"{type_name}: {message}")
+        self.type_name = type_name
+        self.message = message
+        self.child_traceback = child_traceback
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    memory_bytes: int
+    timeout_s: float
+
+    @classmethod
+    def from_environment(cls) -> "WorkerLimits":
+        def number(name: str, default: float) -> float:
+            value = os.environ.get(name, "").strip()
+            try:
+                return float(value) if value else default
+            except ValueError:
+                raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+        return cls(memory_bytes=int(number("IGA_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB) * 1024 * 1024),
+                   timeout_s=number("IGA_WORKER_TIMEOUT_S", DEFAULT_WORKER_TIMEOUT_S))
+
+
+def mapped_bytes() -> int:
+    """The address space this process has mapped now (VmSize)."""
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def _forget_parent_connections() -> None:
+    warehouse = sys.modules.get("etl.warehouse")  # only if this process has used the warehouse
+    if warehouse is not None:
+        warehouse.forget_inherited_connections()
+
+
+def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs) -> None:
+    """Runs in the forked child; never returns."""
+    code = 0
+    try:
+        os.environ["RUST_BACKTRACE"] = "0"  # a native panic is reported in one line, not 40
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        cap = mapped_bytes() + limits.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        _forget_parent_connections()
+        try:
+            outcome = ("ok", function(*args, **kwargs))
+        except MemoryError:
+            outcome = ("memory", "MemoryError", "", "")
+        except BaseException as exc:  # noqa: B036 - reported to the parent, which decides
+            outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:])
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            payload = pickle.dumps(("memory", "MemoryError", "", ""))
+        except BaseException as exc:  # noqa: B036 - an unpicklable result is the caller's bug
+            payload = pickle.dumps(("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:]))
+        view = memoryview(payload)
+        while view:
+            written = os.write(write_fd, view[:1 << 20])
+            view = view[written:]
+    except MemoryError:
+        code = 86
+    except BaseException:  # noqa: B036 - the child must end here whatever happens
+        code = 87
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def run_isolated(function, *args, limits: WorkerLimits | None = None, **kwargs):
+    """``function(*args, **kwargs)`` in a forked child capped in memory and time; its result.
+
+    The result must be picklable (a summary, not a warehouse connection). Raises
+    :class:`ChildFailed` when the child dies, runs out of memory or times out (it is killed), and
+    :class:`ChildError` when the function raised an ordinary exception there.
+    """
+    limits = limits or WorkerLimits.from_environment()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read_fd)
+        _child(write_fd, limits, function, args, kwargs)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + limits.timeout_s
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
+            if ready:
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    memory_mb = limits.memory_bytes // (1024 * 1024)
+    if timed_out:
+        seconds = f"{limits.timeout_s:g}"
+        raise ChildFailed("timeout", f"la lecture a dépassé le délai de {seconds} s et a été arrêtée",
+                          f"تجاوزت القراءة المهلة المحددة ({seconds} ثانية) وتم إيقافها")
+    outcome = None
+    if chunks and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        try:
+            outcome = pickle.loads(b"".join(chunks))
+        except Exception:  # noqa: BLE001 - a truncated answer is a dead child
+            outcome = None
+    if outcome is None or outcome[0] == "memory":
+        if outcome is not None or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 86):
+            raise ChildFailed("memory", f"la lecture a dépassé la limite de mémoire ({memory_mb} Mo)",
+                              f"تجاوزت القراءة حد الذاكرة ({memory_mb} ميغابايت)")
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+            likely = " (mémoire épuisée ?)" if number in (signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV) else ""
+            likely_ar = " (نفاد الذاكرة؟)" if likely else ""
+            raise ChildFailed("signal", f"le lecteur s'est arrêté brutalement ({name}){likely}, "
+                                        f"limite de mémoire {memory_mb} Mo",
+                              f"توقف القارئ فجأة ({name}){likely_ar}، حد الذاكرة {memory_mb} ميغابايت")
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        raise ChildFailed("exit", f"le lecteur s'est arrêté sans réponse (code {code})",
+                          f"توقف القارئ دون جواب (الرمز {code})")
+    if outcome[0] == "error":
+        _, type_name, message, child_traceback = outcome
+        raise ChildError(type_name, message, child_traceback)
+    return outcome[1]
