@@ -21,6 +21,7 @@ from sqlalchemy import text
 from etl import reference
 from etl.config import SQL_DIR, settings
 from etl.warehouse import engine
+from etl.workbook import neutralise
 
 # The views analysts read, and the order of the published files; all computed from mart.indicator.
 EXPORT_QUERIES = {
@@ -33,7 +34,6 @@ EXPORT_QUERIES = {
     "reporting_completeness":
         "SELECT * FROM mart.reporting_completeness ORDER BY region_code, province_code, period",
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def refresh_marts() -> str:
@@ -44,23 +44,10 @@ def refresh_marts() -> str:
     return refreshed_at.isoformat()
 
 
-def neutralise(value: object) -> object:
-    """A published text cell must never run as a formula in a spreadsheet."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def column_labels() -> dict[str, tuple[str, str]]:
     """Column name -> (French label, Arabic label), from the data dictionary."""
     return {row["column"]: (row["label_fr"], row["label_ar"])
             for row in reference.read_csv("data_dictionary.csv") if row["column"]}
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return neutralise(value)
 
 
 def write_csv(path: Path, columns: list[str], rows: list[tuple]) -> None:
@@ -71,27 +58,15 @@ def write_csv(path: Path, columns: list[str], rows: list[tuple]) -> None:
 
 
 def write_xlsx(path: Path, columns: list[str], rows: list[tuple]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    """The mart as a workbook: French and Arabic labels over the columns (etl.workbook: no live
+    formula, no illegal character), then a sheet naming the columns."""
+    from etl.workbook import Sheet, write_workbook
 
     labels = column_labels()
-    book = Workbook()
-    sheet = book.active
-    sheet.title = path.stem[:31]
-    sheet.append([labels.get(c, (c, c))[0] for c in columns])
-    sheet.append([labels.get(c, (c, c))[1] for c in columns])
-    for cell in (*sheet[1], *sheet[2]):
-        cell.font = Font(bold=True)
-    for cell in sheet[2]:
-        cell.alignment = Alignment(horizontal="right", readingOrder=2)
-    for row in rows:
-        sheet.append([_cell(v) for v in row])
-    sheet.freeze_panes = "A3"
-    names = book.create_sheet("colonnes")
-    names.append(["colonne", "libellé", "التسمية"])
-    for column in columns:
-        names.append([column, *labels.get(column, (column, column))])
-    book.save(path)
+    header = [[labels.get(c, (c, c))[0] for c in columns], [labels.get(c, (c, c))[1] for c in columns]]
+    names = [[column, *labels.get(column, (column, column))] for column in columns]
+    write_workbook(path, [Sheet(path.stem[:31], header, rows, right_to_left_header_lines=(1,)),
+                          Sheet("colonnes", [["colonne", "libellé", "التسمية"]], names, freeze=False)])
 
 
 def write_parquet(path: Path, columns: list[str], rows: list[tuple]) -> None:
