@@ -5,7 +5,10 @@ Every 15 minutes: lists the files in the landing folder (`<landing>/<province>/<
 whose path and bytes have not been recorded yet, then loads each one in its own mapped task
 (named after the file): read, map headers, normalise, validate with the Great Expectations suite
 `expectations/project_rows.json`, and load valid rows, findings and refused rows in **one
-transaction per file**. Then one event on the warehouse Asset (once per run, only when files
+transaction per file**. Each file is read in a child process capped in memory and time
+(`IGA_WORKER_MEMORY_MB`, `IGA_WORKER_TIMEOUT_S`): a file that kills or hangs the reader is refused
+(`FILE_UNREADABLE`) and the others go on. Links, FIFOs and names that are not safe text are
+refused without being read. Then one event on the warehouse Asset (once per run, only when files
 were processed) triggers `iga_publish` and `iga_quality`.
 
 One run at a time (`max_active_runs=1`): a manual trigger waits for the scheduled run, so two
@@ -64,9 +67,10 @@ def iga_ingest():
         return ingest_file(relative_path)
 
     # One asset event per run, not per file: publish rebuilds everything once after a cycle.
-    # none_skipped: it runs when files were processed (even if one failed: the others loaded),
-    # and is skipped, emitting nothing, when there was nothing new.
-    @task(outlets=[WAREHOUSE], trigger_rule="none_skipped")
+    # all_done_min_one_success: it runs when files were processed (even if one failed: the others
+    # loaded); it is skipped, emitting nothing, when there was nothing new; and when the listing
+    # failed (no file task ran) it is upstream_failed, so the run fails instead of ending "success".
+    @task(outlets=[WAREHOUSE], trigger_rule="all_done_min_one_success")
     def announce_warehouse_changed() -> None:
         return None
 

@@ -14,6 +14,10 @@ the cron in `IGA_DIGEST_SCHEDULE`).
 
 With no SMTP connection configured, mails are written to `$IGA_HOME/outbox/`.
 
+Each submission's report is built and sent on its own: one that fails (the mail server down, a
+name the mail library rejects) is recorded with its error (`core.submission.report_error`) and
+retried by the task's next try or the next run; the others, and the digests, still go.
+
 **Re-running is safe**: a submission is marked reported only after its mail was delivered, so a run
 that failed resends exactly what was not sent (a digest that failed is sent again in full).
 """
@@ -55,7 +59,9 @@ def iga_quality():
 
         return send_submission_reports()
 
-    @task
+    # all_done: a report that could not be mailed (recorded, retried next run) never holds back
+    # the digests.
+    @task(trigger_rule="all_done")
     def send_digest() -> str | None:
         from etl.reports import send_digest
 
@@ -63,7 +69,7 @@ def iga_quality():
             return None  # the digest goes out weekly (and on manual runs), not after every file
         return send_digest()
 
-    @task
+    @task(trigger_rule="all_done")
     def send_province_digests() -> int:
         from etl.reports import send_province_digests
 

@@ -80,7 +80,7 @@ def command_run(args) -> int:
     from sqlalchemy import text
 
     from etl.migrate import migrate
-    from etl.pipeline import PipelineFailed, configure_airflow, run_pipeline
+    from etl.pipeline import configure_airflow, run_pipeline
     from etl.warehouse import engine, warehouse_url
 
     current = settings()
@@ -90,11 +90,7 @@ def command_run(args) -> int:
         before = conn.execute(text("SELECT coalesce(max(submission_id), 0) FROM core.submission")).scalar_one()
     configure_airflow(current, url)
     print(f"Landing folder: {current.landing}")
-    try:
-        run_pipeline()
-    except PipelineFailed as exc:
-        print(f"Pipeline failed: {exc}", file=sys.stderr)
-        return EXIT_PIPELINE_FAILED
+    run_pipeline()  # PipelineFailed, like any fault of the pipeline, exits 3 (see main)
     print("\nThis run:")
     print_run_report(url, before)
     print("\nNational summary (mart.region_summary, mart.national_summary):")
@@ -146,55 +142,34 @@ def print_reconciliation(expected) -> int:
     return EXIT_OK
 
 
-def _check_warehouse(exam) -> str:
-    """Compare with the warehouse (other provinces' codes, usual cost ranges) when there is one:
-    the configured URL, or the embedded server if this machine already has one; read-only. Without
-    one, costs are compared within the file only."""
-    from etl.quality_checks import warehouse_checks
-
-    current = settings()
-    if exam.rows and (current.warehouse_url or current.pgdata.exists()):
-        from etl.warehouse import engine
-
-        try:
-            warehouse_checks(exam, engine())
-            return "compared with the warehouse (read-only)"
-        except Exception as exc:  # the clerk still gets the file's own checks
-            reason = f"warehouse not reachable ({type(exc).__name__})"
-    else:
-        reason = "no warehouse here"
-    warehouse_checks(exam, None)
-    return f"{reason}: costs compared within this file only; codes of other provinces not compared"
-
-
 def command_check(args) -> int:
-    from collections import Counter
+    from etl.dry_run import dry_run
 
-    from etl.examine import examine
-    from etl.reports import write_check_report
-
-    exam = examine(Path(args.file), args.province, args.period)
-    compared = _check_warehouse(exam)
-    print(f"{args.file}: {exam.status.upper()} — {exam.rows_read} project rows read, "
-          f"{len(exam.rows)} would be loaded, {len(exam.rejected)} refused")
-    if exam.reason_text():
-        print(f"Reason: {exam.reason_text()}")
-    by_rule = Counter((f.severity, f.rule_id) for f in exam.findings)
-    if by_rule:
+    result = dry_run(Path(args.file), args.province, args.period, settings().reports / "check")
+    print(f"{args.file}: {result.status.upper()} — {result.rows_read} project rows read, "
+          f"{result.rows_loaded} would be loaded, {result.rows_rejected} refused")
+    if result.reason_fr:
+        print(f"Reason: {result.reason_fr}")
+    if result.by_rule:
         print("By rule:")
-        for (severity, rule_id), count in sorted(by_rule.items()):
+        for severity, rule_id, count in result.by_rule:
             print(f"  {severity:<7} {rule_id:<32} {count:>5}")
-    print("Findings:" if exam.findings else "No findings.")
-    for finding in exam.findings:
-        where = " ".join(p for p in (finding.sheet and f"[{finding.sheet}]",
-                                     finding.excel_row and f"row {finding.excel_row}",
-                                     finding.column_header and f"«{finding.column_header}»") if p)
-        print(f"  {finding.severity:<7} {finding.rule_id:<32} {where}: {finding.messages()[0]}")
-    print(f"({compared})")
-    html_path, xlsx_path = write_check_report(exam, settings().reports / "check")
-    print(f"Report: {html_path}")
-    print(f"Findings workbook: {xlsx_path}")
-    return {"loaded": EXIT_OK, "partial": EXIT_DATA_ERRORS}.get(exam.status, EXIT_REFUSED)
+    if result.findings_total:
+        shown = len(result.first_findings)
+        print(f"Findings ({shown} of {result.findings_total}):" if shown < result.findings_total else "Findings:")
+    else:
+        print("No findings.")
+    for finding in result.first_findings:
+        where = " ".join(p for p in (finding["sheet"] and f"[{finding['sheet']}]",
+                                     finding["excel_row"] and f"row {finding['excel_row']}",
+                                     finding["column_header"] and f"«{finding['column_header']}»") if p)
+        print(f"  {finding['severity']:<7} {finding['rule_id']:<32} {where}: {finding['message_fr']}")
+    if result.findings_total > len(result.first_findings):
+        print(f"  … {result.findings_total - len(result.first_findings)} more in the findings workbook below")
+    print(f"({result.compared})")
+    print(f"Report: {result.html_path}")
+    print(f"Findings workbook: {result.xlsx_path}")
+    return {"loaded": EXIT_OK, "partial": EXIT_DATA_ERRORS}.get(result.status, EXIT_REFUSED)
 
 
 def command_db(args) -> int:
@@ -251,21 +226,23 @@ def command_airflow(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="iga", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="process everything new in the landing folder").set_defaults(func=command_run)
-    demo = commands.add_parser("demo", help="generate the sample national dataset, then run")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="on an internal error, print the traceback")
+    commands.add_parser("run", parents=[common], help="process everything new in the landing folder").set_defaults(func=command_run)
+    demo = commands.add_parser("demo", parents=[common], help="generate the sample national dataset, then run")
     demo.add_argument("--seed", type=int, default=2013)
     demo.set_defaults(func=command_demo)
-    check = commands.add_parser("check", help="validate one file without loading it")
+    check = commands.add_parser("check", parents=[common], help="validate one file without loading it")
     check.add_argument("file")
     check.add_argument("--province", required=True, help="ISO 3166-2:MA code, e.g. MA-TAO")
     check.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
     check.set_defaults(func=command_check)
-    db = commands.add_parser("db", help="the warehouse")
+    db = commands.add_parser("db", parents=[common], help="the warehouse")
     db.add_argument("action", choices=("url", "migrate", "docs", "stop"))
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)
-    airflow = commands.add_parser("airflow", help="Airflow standalone: UI, scheduler, DAG processor, triggerer")
+    airflow = commands.add_parser("airflow", parents=[common], help="Airflow standalone: UI, scheduler, DAG processor, triggerer")
     airflow.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
                          help="run: in the foreground until Ctrl-C (default); start: in the background")
     airflow.add_argument("--port", type=int, default=None, help="UI/API port on 127.0.0.1 (default 8080, "
@@ -273,7 +250,29 @@ def main(argv: list[str] | None = None) -> int:
     airflow.set_defaults(func=command_airflow)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    for stream in (sys.stdout, sys.stderr):  # names from outside may hold undecodable bytes
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a fault of the pipeline, not a verdict on the data
+        if args.debug:
+            raise
+        from etl.pipeline import PipelineFailed
+
+        if isinstance(exc, PipelineFailed):
+            print(f"Pipeline failed: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_PIPELINE_FAILED
+        print(f"iga {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+              f"nothing was changed by this failure. Run again with --debug for the traceback.", file=sys.stderr)
+        return EXIT_PIPELINE_FAILED
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("…" if len(text) > 300 else "")
 
 
 if __name__ == "__main__":

@@ -38,11 +38,21 @@ def owners() -> dict[str, list[str]]:
     return registry
 
 
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
+
+
+def header_text(value: str, limit: int = 250) -> str:
+    """A header value from names that come from outside: no CR/LF (header injection), no control
+    character, no lone surrogate, at most ``limit`` characters."""
+    cleaned = " ".join(_HEADER_UNSAFE.sub(" ", value).split())
+    return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
+
+
 def build_message(mail: Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(mail.to)
-    message["Subject"] = mail.subject
+    message["Subject"] = header_text(mail.subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="iga-pipeline.local")
     message.set_content("Ce message est au format HTML. / هذه الرسالة بصيغة HTML.")
@@ -50,7 +60,8 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     for path in mail.attachments:
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
-        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype,
+                               filename=header_text(path.name, 120))
     return message
 
 
@@ -61,13 +72,13 @@ def deliver(mail: Mail) -> str:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         with SmtpHook(smtp_conn_id=current.smtp_conn_id) as hook:
-            hook.send_email_smtp(to=mail.to, subject=mail.subject, html_content=mail.html,
+            hook.send_email_smtp(to=mail.to, subject=header_text(mail.subject), html_content=mail.html,
                                  from_email=current.mail_from,
                                  files=[str(p) for p in mail.attachments] or None)
         return f"smtp:{','.join(mail.to)}"
     current.outbox.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", mail.subject)[:60].strip("-")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", header_text(mail.subject))[:60].strip("-")
     path = current.outbox / f"{stamp}-{slug}.eml"
     partial = path.with_suffix(".part")
     partial.write_bytes(build_message(mail, current.mail_from).as_bytes())

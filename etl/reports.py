@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 import os
 import re
 from collections import Counter
@@ -26,6 +27,8 @@ from sqlalchemy import text
 from etl.config import REFERENCE_DIR, SQL_DIR, settings
 from etl.findings_xlsx import SEVERITY_LABELS, write_findings_xlsx
 from etl.mail import NATIONAL, Mail, deliver, owners
+
+log = logging.getLogger(__name__)
 
 STATUS_LABELS = {
     "loaded": ("chargé", "محمل"),
@@ -141,7 +144,8 @@ def write_report(folder: Path, stem: str, submission, findings) -> tuple[Path, P
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"{stem}.html"
     partial = html_path.with_name(html_path.name + ".part")
-    partial.write_text(submission_report_html(submission, findings), encoding="utf-8")
+    # A value from a damaged file may hold a lone surrogate: escaped, never a failed report.
+    partial.write_text(submission_report_html(submission, findings), encoding="utf-8", errors="backslashreplace")
     partial.replace(html_path)
     label_fr, label_ar = STATUS_LABELS[submission["status"]]
     summary = {
@@ -158,28 +162,67 @@ def _recipients(registry: dict[str, list[str]], province_code: str) -> list[str]
     return registry.get(province_code) or registry.get(NATIONAL, [])
 
 
+class ReportsNotDelivered(RuntimeError):
+    """Some reports or digests could not be built or mailed; the others were. Each is retried by
+    the next run (or the task's next try): nothing is lost, nothing delivered is sent again."""
+
+
+def report_folder(root: Path, province_code: object) -> Path:
+    """``<root>/<province code>``: a code of the reference data, never a name from outside (a
+    folder called ``completeness.html`` or ``..`` must not become a path)."""
+    from etl import reference
+    from etl.load import UNKNOWN_PROVINCE
+
+    code = province_code if isinstance(province_code, str) and province_code in reference.provinces() else None
+    return root / (code or UNKNOWN_PROVINCE)
+
+
 def send_submission_reports() -> list[str]:
-    """Write and mail the report of every submission not yet reported; returns the report paths."""
+    """Write and mail the report of every submission not yet reported; returns the report paths.
+
+    Each submission's report is built and sent on its own: one that fails (a name the mail
+    library rejects, the mail server down) is recorded with its error (``report_error``) and
+    retried by the next run, and the others still go. If any failed, :class:`ReportsNotDelivered`
+    is raised once all were tried, so the task is retried and the operators told.
+    """
     from etl.warehouse import engine
 
     current = settings()
     registry = owners()
-    written = []
+    written, failed = [], []
     for submission in _query("pending_reports.sql"):
-        findings = _query("submission_findings.sql", submission_id=submission["submission_id"])
-        html_path, xlsx_path = write_report(current.reports / submission["province_code"],
-                                            f"submission-{submission['submission_id']}", submission, findings)
-        label_fr, _ = STATUS_LABELS[submission["status"]]
-        errors = sum(1 for f in findings if f["severity"] == "error")
-        deliver(Mail(_recipients(registry, submission["province_code"]),
-                     f"[INDH AGR] {submission['province_code']} {submission['period']} : "
-                     f"{submission['file_name']} {label_fr}, {errors} erreur(s)",
-                     html_path.read_text(encoding="utf-8"), [xlsx_path] if findings else []))
+        submission_id = submission["submission_id"]
+        try:
+            written.append(str(send_submission_report(submission, registry, current)))
+        except Exception as exc:  # noqa: BLE001 - this submission's report only: recorded, retried
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            log.error("report of submission %s not delivered: %s", submission_id, error)
+            failed.append(f"{submission_id} ({error})")
+            with engine().begin() as conn:
+                conn.execute(text((SQL_DIR / "quality" / "report_failed.sql").read_text()),
+                             {"submission_id": submission_id, "error": error})
+            continue
         with engine().begin() as conn:
-            conn.execute(text("UPDATE core.submission SET reported_at = now() WHERE submission_id = :id"),
-                         {"id": submission["submission_id"]})
-        written.append(str(html_path))
+            conn.execute(text((SQL_DIR / "quality" / "report_delivered.sql").read_text()),
+                         {"submission_id": submission_id})
+    if failed:
+        raise ReportsNotDelivered(f"{len(failed)} report(s) not delivered, kept for the next run "
+                                  f"({len(written)} delivered): " + "; ".join(failed)[:2000])
     return written
+
+
+def send_submission_report(submission, registry: dict[str, list[str]], current) -> Path:
+    """Build one submission's report (HTML, XLSX) and mail it; returns the HTML report's path."""
+    findings = _query("submission_findings.sql", submission_id=submission["submission_id"])
+    html_path, xlsx_path = write_report(report_folder(current.reports, submission["province_code"]),
+                                        f"submission-{submission['submission_id']}", submission, findings)
+    label_fr, _ = STATUS_LABELS[submission["status"]]
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    deliver(Mail(_recipients(registry, submission["province_code"]),
+                 f"[INDH AGR] {submission['province_code']} {submission['period']} : "
+                 f"{submission['file_name']} {label_fr}, {errors} erreur(s)",
+                 html_path.read_text(encoding="utf-8"), [xlsx_path] if findings else []))
+    return html_path
 
 
 # --- the reporting calendar and the digests ---------------------------------------------------
@@ -305,22 +348,30 @@ def send_province_digests(today: dt.date | None = None) -> list[str]:
         errors.setdefault(row["province_code"], []).append(row)
     folder = settings().reports / "digest" / today.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, failed = [], []
     for code, province in sorted(reference.provinces().items()):
-        state = timeliness(by_province[code], due, today)
-        missing = missing_periods(calendar, received.get(code, set()), today)
-        open_errors = errors.get(code, [])
-        path = folder / f"{code}.html"
-        path.write_text(province_digest_html(province, due, state, missing, open_errors), encoding="utf-8")
-        attachments = []
-        if open_errors:
-            attachments.append(write_findings_xlsx(
-                folder / f"{code}-erreurs-ouvertes.xlsx", open_errors[0]["file_name"],
-                [dict(e, severity="error") for e in open_errors]))
-        deliver(Mail(_recipients(registry, code),
-                     f"[INDH AGR] {code} point hebdomadaire : {len(open_errors)} erreur(s) ouverte(s), "
-                     f"{len(missing)} période(s) manquante(s)", path.read_text(encoding="utf-8"), attachments))
+        try:  # one province's digest never holds back the others
+            path = folder / f"{code}.html"
+            state = timeliness(by_province[code], due, today)
+            missing = missing_periods(calendar, received.get(code, set()), today)
+            open_errors = errors.get(code, [])
+            path.write_text(province_digest_html(province, due, state, missing, open_errors), encoding="utf-8")
+            attachments = []
+            if open_errors:
+                attachments.append(write_findings_xlsx(
+                    folder / f"{code}-erreurs-ouvertes.xlsx", open_errors[0]["file_name"],
+                    [dict(e, severity="error") for e in open_errors]))
+            deliver(Mail(_recipients(registry, code),
+                         f"[INDH AGR] {code} point hebdomadaire : {len(open_errors)} erreur(s) ouverte(s), "
+                         f"{len(missing)} période(s) manquante(s)", path.read_text(encoding="utf-8"), attachments))
+        except Exception as exc:  # noqa: BLE001 - recorded, raised once every province was tried
+            log.error("digest of %s not delivered: %s: %s", code, type(exc).__name__, exc)
+            failed.append(f"{code} ({type(exc).__name__}: {exc})")
+            continue
         written.append(str(path))
+    if failed:
+        raise ReportsNotDelivered(f"{len(failed)} province digest(s) not delivered ({len(written)} delivered): "
+                                  + "; ".join(failed)[:2000])
     return written
 
 
@@ -339,12 +390,13 @@ def finding_dicts(findings) -> list[dict]:
 def check_submission(exam) -> dict:
     """The submission record ``iga check`` reports on (nothing loaded)."""
     from etl import reference
+    from etl.ingest import safe_name
 
     province = reference.provinces().get(exam.province_code or "", {})
     return {
         "submission_id": "—", "check": True, "province_code": exam.province_code or "?",
         "province_name_fr": province.get("name_fr"), "province_name_ar": province.get("name_ar"),
-        "period": exam.period, "file_name": exam.path.name, "status": exam.status,
+        "period": exam.period, "file_name": safe_name(exam.path.name), "status": exam.status,
         "rows_read": exam.rows_read, "rows_loaded": len(exam.rows), "rows_rejected": len(exam.rejected),
         "reason": exam.reason_text(),
     }
@@ -356,4 +408,6 @@ def check_report_html(exam) -> str:
 
 
 def write_check_report(exam, folder: Path) -> tuple[Path, Path]:
-    return write_report(folder, exam.path.stem, check_submission(exam), finding_dicts(exam.findings))
+    # Named after the file, made safe: any bytes or length in, a short plain name out.
+    stem = re.sub(r"[^\w.\-]+", "_", exam.path.stem)[:80].strip("._") or "fichier"
+    return write_report(folder, stem, check_submission(exam), finding_dicts(exam.findings))
