@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps demo run test bench clean-state airflow airflow-start airflow-stop airflow-status compose-check
+.PHONY: install system-deps demo run test bench fuzz clean-state airflow airflow-start airflow-stop airflow-status compose-check
 SYSTEM_PACKAGES := chromium docker-compose
 
 install: $(STAMP)
@@ -67,3 +67,8 @@ clean-state: $(STAMP)
 ## Benchmarks against the physical floor: bench/results.json and the README table.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## The fuzz suite: 2,000 mutated files through the check path, each in a capped child
+## (bench/fuzz_results.json and the README table). FUZZ_ARGS='--files 200 --seed 7' for another run.
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
