@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from etl.isolate import WorkerLimits
 
-        wall = WorkerLimits.from_environment()
+        wall = WorkerLimits.from_settings()
         harness = WorkerLimits(wall.memory_bytes + 1024 * 1024 * 1024, wall.timeout_s + 30)
         print(f"Generating {args.files} files (seed {args.seed}) ...", flush=True)
         cases = generate_cases(args.seed, args.files, work)

@@ -15,16 +15,8 @@ import sys
 from pathlib import Path
 
 from etl.config import settings
-
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_REFUSED, EXIT_PIPELINE_FAILED = 0, 1, 2, 3
-
-
-def _mad(value) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
-
-
-def _count(value) -> str:
-    return f"{value:,}".replace(",", " ")
+from etl.errors import EXIT_DATA_ERRORS, EXIT_OK, EXIT_PIPELINE_FAILED, EXIT_REFUSED, IgaError
+from etl.formatting import format_amount, format_count
 
 
 def print_national_summary(url: str) -> None:
@@ -44,9 +36,9 @@ def print_national_summary(url: str) -> None:
     print("-" * len(header))
 
     def line(name: str, row) -> str:
-        return (f"{name[:27]:<28}{_count(row['projects']):>9}{_mad(row['total_cost_mad']):>20}"
-                f"{_mad(row['indh_contribution_mad']):>20}{_count(row['beneficiaries']):>9}"
-                f"{_count(row['women']):>8}{_count(row['youth']):>8}{_count(row['jobs_created']):>8}")
+        return (f"{name[:27]:<28}{format_count(row['projects']):>9}{format_amount(row['total_cost_mad']):>20}"
+                f"{format_amount(row['indh_contribution_mad']):>20}{format_count(row['beneficiaries']):>9}"
+                f"{format_count(row['women']):>8}{format_count(row['youth']):>8}{format_count(row['jobs_created']):>8}")
 
     for region in regions:
         print(line(region["region_name_fr"], region))
@@ -90,7 +82,7 @@ def command_run(args) -> int:
         before = conn.execute(text("SELECT coalesce(max(submission_id), 0) FROM core.submission")).scalar_one()
     configure_airflow(current, url)
     print(f"Landing folder: {current.landing}")
-    run_pipeline()  # PipelineFailed, like any fault of the pipeline, exits 3 (see main)
+    run_pipeline()  # a failed DAG run raises PipelineFailed: main() says so, exit 3
     print("\nThis run:")
     print_run_report(url, before)
     print("\nNational summary (mart.region_summary, mart.national_summary):")
@@ -196,7 +188,6 @@ def command_db(args) -> int:
     elif args.action == "docs":
         from etl.config import REPO_ROOT
         from etl.dictionary import data_dictionary_markdown
-
         from etl.migrate import migrate
 
         migrate(engine())
@@ -255,16 +246,16 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a fault of the pipeline, not a verdict on the data
+    except IgaError as exc:  # the pipeline's own errors: one line and their exit code, no traceback
         if args.debug:
             raise
-        from etl.pipeline import PipelineFailed
-
-        if isinstance(exc, PipelineFailed):
-            print(f"Pipeline failed: {_one_line(exc)}", file=sys.stderr)
-            return EXIT_PIPELINE_FAILED
+        print(f"iga {args.command}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an internal error: one line, exit 3 (--debug: traceback)
+        if args.debug:
+            raise
         print(f"iga {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)}); "
               f"nothing was changed by this failure. Run again with --debug for the traceback.", file=sys.stderr)
         return EXIT_PIPELINE_FAILED

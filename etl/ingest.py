@@ -28,7 +28,8 @@ from sqlalchemy import text
 
 from etl.config import settings
 from etl.examine import Examination, examine, period_end
-from etl.load import UNKNOWN_PROVINCE, load_submission, sha256_of
+from etl.load import load_submission
+from etl.read import sha256_of
 
 log = logging.getLogger(__name__)
 IGNORED_PREFIXES = (".", "~$")  # hidden files and Excel's lock files

@@ -24,8 +24,6 @@ import time
 import traceback
 from dataclasses import dataclass
 
-DEFAULT_WORKER_MEMORY_MB = 1536
-DEFAULT_WORKER_TIMEOUT_S = 300
 
 
 class IsolationError(Exception):
@@ -58,16 +56,11 @@ class WorkerLimits:
     timeout_s: float
 
     @classmethod
-    def from_environment(cls) -> "WorkerLimits":
-        def number(name: str, default: float) -> float:
-            value = os.environ.get(name, "").strip()
-            try:
-                return float(value) if value else default
-            except ValueError:
-                raise ValueError(f"{name} must be a number, not {value!r}") from None
+    def from_settings(cls) -> "WorkerLimits":
+        from etl.config import settings
 
-        return cls(memory_bytes=int(number("IGA_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB) * 1024 * 1024),
-                   timeout_s=number("IGA_WORKER_TIMEOUT_S", DEFAULT_WORKER_TIMEOUT_S))
+        current = settings()
+        return cls(memory_bytes=current.worker_memory_mb * 1024 * 1024, timeout_s=current.worker_timeout_s)
 
 
 def mapped_bytes() -> int:
@@ -127,7 +120,7 @@ def run_isolated(function, *args, limits: WorkerLimits | None = None, **kwargs):
     :class:`ChildFailed` when the child dies, runs out of memory or times out (it is killed), and
     :class:`ChildError` when the function raised an ordinary exception there.
     """
-    limits = limits or WorkerLimits.from_environment()
+    limits = limits or WorkerLimits.from_settings()
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
