@@ -257,7 +257,7 @@ def geometry_case(rng: random.Random) -> tuple[str, bytes]:
     header = "".join(_ods_cell(h) for h in HEADER)
     body = "".join(_ods_cell(v) for v in good_row(1))
     if kind == "ods-rows-repeated":
-        table = _ods_row(header) + _ods_row(body, rng.choice([1_000, 150_000, 1_000_000, 2**31 - 1]))
+        table = _ods_row(header) + _ods_row(body, rng.choice([1_000, 250_000, 1_000_000, 2**31 - 1]))
     elif kind == "ods-columns-repeated":
         table = _ods_row(header) + _ods_row(_ods_cell(1, rng.choice([1_000, 16_384, 10**6])),
                                             rng.choice([1, 100, 1_000]))
@@ -385,6 +385,8 @@ def run_cases(cases, work: Path, harness_limits, progress=None) -> list[dict]:
             record = {"outcome": "hang" if exc.what == "timeout" else "memory", "error": exc.detail_fr}
         record.update(name=name, kind=kind, size=len(data), seconds=time.perf_counter() - started)
         results.append(record)
+        if record["outcome"] in ("unhandled", "hang", "memory") and progress:
+            print(f"  {record['outcome']}: {name}: {record.get('error')}", flush=True)
         path.unlink()
         shutil.rmtree(reports, ignore_errors=True)
         if progress and (index + 1) % progress == 0:

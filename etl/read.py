@@ -206,7 +206,16 @@ def read_file(path: Path, limits: Limits | None = None) -> list[RawSheet]:
         scan = inflate_checked(data, limits, file_format)
         for sheet, extent in scan.extents.items():
             check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
-        return read_workbook(data, file_format, limits, scan.hidden_rows)
+        try:
+            return read_workbook(data, file_format, limits, scan.hidden_rows)
+        except UnreadableFile as refusal:
+            # calamine refuses a whole sheet for one number or date cell it cannot parse: such
+            # cells are read again as the text they hold, so they become findings on their cells.
+            repaired = unparsed_cells_as_text(data) if file_format == "xlsx" and refusal.rule_id == "FILE_CORRUPT" \
+                else None
+            if repaired is None:
+                raise
+            return read_workbook(repaired, file_format, limits, scan.hidden_rows)
     if kind == "ole-workbook":
         return read_workbook(data, read_ole_kind(data), limits)
     if kind == "text":
@@ -556,6 +565,43 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
     except ZIP_ERRORS as exc:
         raise corrupt(exc) from exc
     return scan
+
+
+_XLSX_CELL = re.compile(rb"<((?:\w+:)?c)\b([^>]*)>(.*?)</\1>", re.S)
+_CELL_TYPE = re.compile(rb'\st="([^"]*)"')
+_CELL_VALUE = re.compile(rb"<((?:\w+:)?v)>([^<]*)</\1>")
+_FLOAT_LITERAL = re.compile(rb"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+_ISO_DATE = re.compile(rb"\s*\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?Z?\s*|\s*\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*")
+
+
+def unparsed_cells_as_text(data: bytes) -> bytes | None:
+    """The workbook with every number or date cell whose value does not parse (``1.2.3e``, a date
+    in year 99999) turned into an inline text cell; None when there is none."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    changed = False
+
+    def as_text(match: re.Match) -> bytes:
+        nonlocal changed
+        tag, attributes, body = match.groups()
+        kind = _CELL_TYPE.search(attributes)
+        kind = kind.group(1) if kind else b"n"
+        value = _CELL_VALUE.search(body)
+        if kind not in (b"n", b"d") or value is None:
+            return match.group(0)
+        if (_FLOAT_LITERAL if kind == b"n" else _ISO_DATE).fullmatch(value.group(2)):
+            return match.group(0)
+        changed = True
+        attributes = _CELL_TYPE.sub(b"", attributes) + b' t="inlineStr"'
+        return b"<" + tag + attributes + b"><is><t>" + value.group(2) + b"</t></is></" + tag + b">"
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt:
+        for entry in archive.infolist():
+            payload = archive.read(entry)
+            if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
+                payload = _XLSX_CELL.sub(as_text, payload)
+            rebuilt.writestr(entry.filename, payload)
+    return out.getvalue() if changed else None
 
 
 def decode_text(data: bytes) -> str:
