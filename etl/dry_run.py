@@ -38,8 +38,9 @@ class DryRun:
 def dry_run(path: Path, province: str, period: str, report_folder: Path, first: int = FIRST_FINDINGS,
             limits=None) -> DryRun:
     """Examine ``path`` as ``iga check`` does, in a child process; see the module docstring."""
-    from etl.isolate import ChildFailed, run_isolated
+    from etl.isolate import ChildFailed, prepare_to_fork, run_isolated
 
+    prepare_to_fork()
     try:
         return run_isolated(_dry_run_here, Path(path), province, period, Path(report_folder), first, limits=limits)
     except ChildFailed as failure:

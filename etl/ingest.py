@@ -196,18 +196,18 @@ def ingest_file(relative_path: str) -> dict:
     that dies or times out gives a ``FILE_UNREADABLE`` refusal recorded here. An ordinary error
     there (the warehouse is down) is a pipeline fault: it fails this task, which is retried.
     """
-    from etl.isolate import ChildFailed, run_isolated
+    from etl.isolate import ChildFailed, prepare_to_fork, run_isolated
 
     entry = find_entry(relative_path)
     if entry is None:
         log.warning("%s: no longer in the landing folder", relative_path)
         return {"submission_id": None, "status": "gone", "new": False}
-    province, period, file_name = entry.parts
     sha256 = entry_sha256(entry)
-    if entry.problem:
-        exam = _refused(entry, entry.problem, value=file_name if entry.problem == "FILE_NAME_INVALID"
+    if entry.problem:  # recorded as refused, never as a duplicate of the same bytes under a good name
+        exam = _refused(entry, entry.problem, value=entry.parts[-1] if entry.problem == "FILE_NAME_INVALID"
                         else relative_path, **entry.params)
-        return _record(exam, entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR")
+        return _record(exam, entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR", duplicates=False)
+    prepare_to_fork()
     try:
         summary = run_isolated(_examine_and_load, entry, sha256)
     except ChildFailed as failure:
@@ -222,17 +222,19 @@ def ingest_file(relative_path: str) -> dict:
 def _refused(entry: LandingEntry, rule_id: str, value: object = None, **params) -> Examination:
     from etl import reference
 
-    province, period, _ = entry.parts
+    province = entry.parts[0]
+    period = entry.parts[1] if len(entry.parts) == 3 else ""  # a link above file depth has no period
     code = reference.find_province(province)
-    exam = Examination(entry.path, code, period, period_end(period) if code else None)
+    exam = Examination(entry.path, code, period, period_end(period) if code and period else None)
     return exam.refuse(rule_id, value, **params)
 
 
-def _record(exam: Examination, entry: LandingEntry, sha256: str, archive: bool = True) -> dict:
+def _record(exam: Examination, entry: LandingEntry, sha256: str, archive: bool = True,
+            duplicates: bool = True) -> dict:
     current = settings()
     size = entry.path.lstat().st_size
     return load_submission(_engine(), exam, entry.relative, sha256, size, current.archive if archive else None,
-                           file_name=entry.parts[-1])
+                           file_name=entry.parts[-1], duplicates=duplicates)
 
 
 def _examine_and_load(entry: LandingEntry, sha256: str) -> dict:

@@ -14,6 +14,7 @@ pyarrow) are already counted in the starting size, so they can never eat the bud
 """
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import resource
@@ -75,6 +76,22 @@ def _forget_parent_connections() -> None:
         warehouse.forget_inherited_connections()
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, (ImportError, OSError)) and ("failed to map" in text or "cannot allocate memory" in text)
+
+
+def prepare_to_fork() -> None:
+    """Import what examining a file needs (pandas, Great Expectations and the suite) before the
+    first fork, so each child starts with it mapped: cheap, and never a library half-loaded under
+    the child's memory cap."""
+    from etl.validate import _validator
+
+    _validator()
+
+
 def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs) -> None:
     """Runs in the forked child; never returns."""
     code = 0
@@ -90,7 +107,10 @@ def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs) -> None:
         except MemoryError:
             outcome = ("memory", "MemoryError", "", "")
         except BaseException as exc:  # noqa: B036 - reported to the parent, which decides
-            outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:])
+            if _out_of_memory(exc):  # a library loaded in the child could not be mapped under the cap
+                outcome = ("memory", type(exc).__name__, str(exc)[:2000], "")
+            else:
+                outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:])
         try:
             payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:

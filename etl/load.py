@@ -135,11 +135,12 @@ def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
 
 
 def load_submission(engine, exam: Examination, landing_path: str, sha256: str, size: int,
-                    archive_root: Path | None, file_name: str | None = None) -> dict:
+                    archive_root: Path | None, file_name: str | None = None, duplicates: bool = True) -> dict:
     """Record and load one submission; returns its summary (submission_id, status, counts).
 
     ``file_name`` is the name as recorded (escaped when the clerk's is not safe text); no
-    ``archive_root`` means nothing is archived (a link or a FIFO is never read)."""
+    ``archive_root`` means nothing is archived (a link or a FIFO is never read); ``duplicates=False``
+    records a refusal as such even when the same bytes arrived before under another path."""
     with engine.begin() as conn:
         if exam.province_code:
             conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:province))"),
@@ -152,7 +153,7 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
         earlier = conn.execute(
             text("SELECT min(submission_id) FROM core.submission "
                  "WHERE sha256 = :s AND status IN ('loaded', 'partial', 'refused')"),
-            {"s": sha256}).scalar()
+            {"s": sha256}).scalar() if duplicates else None
         record = {
             "province_code": exam.province_code or UNKNOWN_PROVINCE,
             "period": exam.period, "period_end": exam.period_end, "file_name": file_name or exam.path.name,

@@ -328,3 +328,13 @@ def test_check_prints_the_first_fifty_findings_and_where_the_rest_are(tmp_path, 
     listed = out.split("Findings (50 of ")[1].split("\n")
     assert sum(1 for line in listed if line.startswith(("  warning", "  error", "  info"))) == 50
     assert "more in the findings workbook" in out
+
+
+@pytest.mark.unit
+def test_iga_run_exits_3_on_a_pipeline_fault(iga_home, capsys, monkeypatch):
+    from etl.cli import main
+
+    monkeypatch.setenv("IGA_WAREHOUSE_URL", "mysql://warehouse.example/iga")
+    assert main(["run"]) == 3
+    err = capsys.readouterr().err
+    assert "PostgreSQL" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
