@@ -62,7 +62,7 @@ def seed_files(work: Path) -> dict[str, bytes]:
     landing = work / "seed-landing"
     expected = generate(landing, seed=11, provinces=["MA-TAO", "MA-BER"], rows=(20, 30))
     for path in expected.files:
-        seeds[path.name] = path.read_bytes()
+        seeds[path.name] = stable(path.read_bytes())
     shutil.rmtree(landing, ignore_errors=True)
     return seeds
 
@@ -84,6 +84,24 @@ def project_workbook(rows: list[list[object]], formats: dict[str, str] | None = 
         book.create_sheet(f"S{index}")["A1"] = index
     buffer = io.BytesIO()
     book.save(buffer)
+    return stable(buffer.getvalue())
+
+
+_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)")
+
+
+def stable(data: bytes) -> bytes:
+    """A workbook without the time it was written (zip entry dates, document properties), so the
+    same seed gives the same bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            payload = source.read(info)
+            if info.filename == "docProps/core.xml":
+                payload = _STAMP.sub(rb"\g<1>2013-06-30T00:00:00Z\2", payload)
+            archive.writestr(zipfile.ZipInfo(info.filename, date_time=(2013, 6, 30, 0, 0, 0)), payload,
+                             compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -108,9 +126,12 @@ def ods_document(table_xml: str) -> bytes:
                '</table:table></office:spreadsheet></office:body></office:document-content>')
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", content)
-        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest '
+        def member(name: str, text_: str) -> None:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2013, 6, 30, 0, 0, 0)), text_)
+
+        member("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        member("content.xml", content)
+        member("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest '
                          'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
     return buffer.getvalue()
 
@@ -293,7 +314,7 @@ def value_case(rng: random.Random) -> tuple[str, bytes]:
             pass
         buffer = io.BytesIO()
         book.save(buffer)
-        data = buffer.getvalue()
+        data = stable(buffer.getvalue())
     return "values", data
 
 
@@ -327,6 +348,12 @@ def csv_case(rng: random.Random) -> tuple[str, bytes]:
 
 def generate_cases(seed: int, count: int, work: Path) -> list[tuple[str, str, bytes]]:
     """``count`` (name, family, bytes), the same for the same seed."""
+    with warnings.catch_warnings():  # openpyxl's and zipfile's own warnings while making the files
+        warnings.simplefilter("ignore")
+        return _generate_cases(seed, count, work)
+
+
+def _generate_cases(seed: int, count: int, work: Path) -> list[tuple[str, str, bytes]]:
     rng = random.Random(seed)
     seeds = seed_files(work)
     names = sorted(seeds)
