@@ -26,7 +26,6 @@ import traceback
 from dataclasses import dataclass
 
 
-
 class IsolationError(Exception):
     """Base of what :func:`run_isolated` raises."""
 

@@ -3,7 +3,6 @@
 Whatever the bytes, a file ends loaded, loaded in part, or refused with its own reason; nothing
 crashes, hangs or exhausts memory (the fuzz suite, ``make fuzz``, tries thousands more).
 """
-import csv
 import io
 import struct
 import zipfile
@@ -12,10 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bench.fuzz import HEADER, good_row, ods_document, project_workbook, _ods_cell, _ods_row
+from bench.fuzz import HEADER, _ods_cell, _ods_row, good_row, ods_document, project_workbook
 from etl.examine import examine
 from etl.findings_xlsx import write_findings_xlsx
-from etl.read import Limits, UnreadableFile, read_file
+from etl.read import UnreadableFile, read_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -28,6 +27,17 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 def rules(exam) -> set[str]:
     return {f.rule_id for f in exam.findings}
+
+
+def with_sheet_xml(data: bytes, edit) -> bytes:
+    """The workbook with its first sheet's XML passed through ``edit`` (bytes -> bytes)."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt:
+        for info in archive.infolist():
+            payload = archive.read(info)
+            rebuilt.writestr(info.filename, edit(payload) if info.filename.endswith("sheet1.xml") else payload)
+    return out.getvalue()
 
 
 # --- 2, 3: a sheet is sized by its extent before any cell is built ---------------------------
@@ -46,18 +56,11 @@ def test_a_far_cell_is_refused_before_calamine_builds_the_grid(tmp_path, far):
 @pytest.mark.unit
 def test_cells_without_references_are_placed_and_counted(tmp_path):
     """A row of cells with no ``r`` attribute, then one far row: the exact walk finds the extent."""
-    data = project_workbook([good_row(1)])
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt:
-        for info in archive.infolist():
-            payload = archive.read(info)
-            if info.filename.endswith("sheet1.xml"):
-                wide = b"<row>" + b'<c t="n"><v>1</v></c>' * 16_384 + b"</row>"
-                payload = payload.replace(b"</sheetData>", wide + b'<row r="60000"><c t="n"><v>1</v></c></row></sheetData>')
-            rebuilt.writestr(info.filename, payload)
+    wide = b"<row>" + b'<c t="n"><v>1</v></c>' * 16_384 + b"</row>"
+    data = with_sheet_xml(project_workbook([good_row(1)]), lambda xml: xml.replace(
+        b"</sheetData>", wide + b'<row r="60000"><c t="n"><v>1</v></c></row></sheetData>'))
     with pytest.raises(UnreadableFile) as refused:
-        read_file(write(tmp_path, "no_refs.xlsx", out.getvalue()))
+        read_file(write(tmp_path, "no_refs.xlsx", data))
     assert refused.value.rule_id == "FILE_SHEET_TOO_LARGE"
 
 
@@ -195,18 +198,13 @@ def test_a_csv_cell_longer_than_excel_holds_is_a_finding_not_a_refusal(tmp_path)
 
 @pytest.mark.unit
 def test_unparseable_number_literals_and_far_dates_are_findings(tmp_path):
-    data = project_workbook([good_row(1), good_row(2)], formats={"E3": "yyyy-mm-dd"})
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as rebuilt:
-        for info in archive.infolist():
-            payload = archive.read(info)
-            if info.filename.endswith("sheet1.xml"):
-                payload = payload.replace(b"<v>250000</v>", b"<v>1.2.3e</v>", 1)
-                payload = payload.replace(b'<c r="E3" s="1" t="inlineStr"><is><t>12/03/2012</t></is></c>',
-                                          b'<c r="E3" t="d"><v>99999-99-99</v></c>')
-            rebuilt.writestr(info.filename, payload)
-    exam = examine(write(tmp_path, "literal.xlsx", out.getvalue()), "MA-TAO", "2013")
+    def spoil(xml: bytes) -> bytes:
+        xml = xml.replace(b"<v>250000</v>", b"<v>1.2.3e</v>", 1)
+        return xml.replace(b'<c r="E3" s="1" t="inlineStr"><is><t>12/03/2012</t></is></c>',
+                           b'<c r="E3" t="d"><v>99999-99-99</v></c>')
+
+    data = with_sheet_xml(project_workbook([good_row(1), good_row(2)], formats={"E3": "yyyy-mm-dd"}), spoil)
+    exam = examine(write(tmp_path, "literal.xlsx", data), "MA-TAO", "2013")
     assert exam.refused_reason is None
     found = {(f.excel_row, f.rule_id) for f in exam.findings}
     assert (2, "E_AMOUNT_INVALID") in found and (3, "W_DATE_INVALID") in found
