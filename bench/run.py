@@ -3,7 +3,7 @@
 Each case runs several times and reports medians; results go to bench/results.json and to the
 table between the bench markers in README.md, with the machine they ran on.
 
-    python -m bench.run            # everything (about 6-8 minutes on 2 cores, first run included)
+    python -m bench.run            # everything (about 8-10 minutes on 2 cores, first run included)
     python -m bench.run --quick    # 10k rows only, no 1M case: a smoke run of the harness
 """
 from __future__ import annotations
@@ -324,6 +324,14 @@ def write_readme(results: dict) -> None:
         lines.append(f"| analyst queries on the marts (national / region / province summary) | "
                      f"{q['national_summary_ms']:.1f} / {q['region_summary_ms']:.1f} / "
                      f"{q['province_summary_ms']:.1f} ms | | | |")
+    if "hostile" in results:
+        wall, every = results["hostile"]["wall"], results["hostile"]["finding_every_row"]
+        lines.append(f"| child wall (etl.isolate): `iga check`'s path on 10,000 rows in a child / in the process; "
+                     f"fork and return alone {wall['fork_return_ms']:.0f} ms | {wall['check_10k_child_s']:.2f} s | "
+                     f"{wall['check_10k_inline_s']:.2f} s | {wall['ratio']:.2f}x | |")
+        lines.append(f"| file with a finding on every row: `iga check` on {every['rows']:,} rows "
+                     f"({every['findings']:,} findings; HTML + XLSX reports alone {every['reports_s']:.1f} s, "
+                     f"{every['reports_us_per_finding']:.0f} µs/finding) | {every['iga_check_s']:.1f} s | | | linear |")
     lines += ["", MARK_END]
     text = README.read_text(encoding="utf-8")
     if MARK_START in text:
@@ -366,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         results["national_cycle"] = case_national_cycle(warehouse, 1 if args.quick else 2)
         print("case 4: DAG parse time", flush=True)
         results["dag_parse"] = case_dag_parse(3 if args.quick else 5)
+        if not args.quick:
+            from bench.hostile_bench import cases as hostile_cases
+
+            print("case 8: the child wall, and a file with a finding on every row", flush=True)
+            results["hostile"] = hostile_cases(repeat)
     finally:
         warehouse.close()
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))

@@ -27,8 +27,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from etl.config import settings
-from etl.examine import Examination, examine, period_end
+from etl.examine import Examination, examine
 from etl.load import load_submission
+from etl.periods import period_end
 from etl.read import sha256_of
 
 log = logging.getLogger(__name__)

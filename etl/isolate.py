@@ -15,6 +15,7 @@ pyarrow) are already counted in the starting size, so they can never eat the bud
 from __future__ import annotations
 
 import errno
+import faulthandler
 import os
 import pickle
 import resource
@@ -25,8 +26,10 @@ import time
 import traceback
 from dataclasses import dataclass
 
+from etl.errors import IgaError
 
-class IsolationError(Exception):
+
+class IsolationError(IgaError):
     """Base of what :func:`run_isolated` raises."""
 
 
@@ -91,13 +94,30 @@ def prepare_to_fork() -> None:
     _validator()
 
 
-def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this child when its parent dies (even by SIGKILL)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call
+        os._exit(88)
+
+
+def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs, parent: int) -> None:
     """Runs in the forked child; never returns."""
     code = 0
     try:
         os.environ["RUST_BACKTRACE"] = "0"  # a native panic is reported in one line, not 40
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        faulthandler.disable()  # a native abort here is reported by the parent, not as a dump
+        # The parent decides when the child ends (its answer, the timeout, or the parent's own end):
+        # a SIGTERM or SIGINT sent to the whole process group (Airflow stops a task's group) is the
+        # parent's to handle, and the child dies with the parent whatever kills it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _die_with_parent(parent)
         cap = mapped_bytes() + limits.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         _forget_parent_connections()
@@ -143,14 +163,15 @@ def run_isolated(function, *args, limits: WorkerLimits | None = None, **kwargs):
     sys.stdout.flush()
     sys.stderr.flush()
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         os.close(read_fd)
-        _child(write_fd, limits, function, args, kwargs)
+        _child(write_fd, limits, function, args, kwargs, parent)
     os.close(write_fd)
     chunks: list[bytes] = []
     deadline = time.monotonic() + limits.timeout_s
-    timed_out = False
+    timed_out = stopped = False
     try:
         while True:
             left = deadline - time.monotonic()
@@ -163,9 +184,12 @@ def run_isolated(function, *args, limits: WorkerLimits | None = None, **kwargs):
                 if not chunk:
                     break
                 chunks.append(chunk)
+    except BaseException:  # the parent is being stopped (Airflow's SIGTERM, Ctrl-C): so is the child
+        stopped = True
+        raise
     finally:
         os.close(read_fd)
-        if timed_out:
+        if timed_out or stopped:
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     memory_mb = limits.memory_bytes // (1024 * 1024)

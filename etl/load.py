@@ -106,14 +106,21 @@ def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
         CsvStream(rows), size=1 << 16)
 
 
+def _no_nul(text_: str) -> str:
+    """PostgreSQL text (and jsonb's \\u0000) cannot hold NUL: U+FFFD instead, never a failed load."""
+    return text_.replace("\x00", "\ufffd") if "\x00" in text_ else text_
+
+
 def _json_cell(value: object) -> object:
+    if isinstance(value, str):
+        return _no_nul(value)
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):  # jsonb has no NaN nor Infinity
         return None if value != value else str(value)
-    if value is None or isinstance(value, (str, int, float)):
+    if value is None or isinstance(value, (int, float)):
         return value
-    return str(value)  # a duration, or whatever a reader returns: kept as text
+    return _no_nul(str(value))  # a duration, or whatever a reader returns: kept as text
 
 
 def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
@@ -161,6 +168,9 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             "rows_read": exam.rows_read, "sheets": ", ".join(s.name for s in exam.sheets) or None,
             "archive_path": str(archive_file(exam.path, sha256, archive_root)) if archive_root else None,
         }
+        for key in ("file_name", "landing_path", "period", "sheets"):  # bound parameters: no NUL either
+            if isinstance(record[key], str):
+                record[key] = _no_nul(record[key])
         if earlier is not None:
             record.update(status="duplicate", rows_loaded=0, rows_rejected=0, duplicate_of=earlier,
                           reason=f"Fichier identique au dépôt n° {earlier}.")
@@ -168,7 +178,7 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             return {"submission_id": submission_id, "status": "duplicate", "new": True,
                     "province_code": record["province_code"], "rows_loaded": 0, "rows_rejected": 0}
         record.update(status=exam.status, rows_loaded=len(exam.rows), rows_rejected=len(exam.rejected),
-                      reason=exam.reason_text(), duplicate_of=None)
+                      reason=exam.reason_text() and _no_nul(exam.reason_text()), duplicate_of=None)
         submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
 
         cursor = conn.connection.driver_connection.cursor()
@@ -187,7 +197,7 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             for f in exam.findings))
         _copy(cursor, "quality.rejected_row", REJECTED_COLUMNS, (
             (submission_id, sheet.name, row["excel_row"], row["project_code"],
-             json.dumps({header: _json_cell(v) for header, v in sheet.cells_as_read(row).items()},
+             json.dumps({_no_nul(header): _json_cell(v) for header, v in sheet.cells_as_read(row).items()},
                         ensure_ascii=False))
             for sheet, row in exam.rejected))
         unknown = conn.execute(text(sql("load/check_references.sql")), {"submission_id": submission_id}).all()

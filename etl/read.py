@@ -266,6 +266,34 @@ def read_zip_kind(data: bytes, limits: Limits) -> str:
     raise UnreadableFile(*what, "FILE_NOT_SPREADSHEET", what_fr=what[0], what_ar=what[1])
 
 
+def check_ole_structure(data: bytes) -> None:
+    """The compound file's header against its size, before calamine follows its pointers.
+
+    A container is whole sectors after its 512-byte header, and its allocation table covers them;
+    bytes inserted or cut (a damaged transfer) shift every sector, and calamine then reads lengths
+    from the wrong places and may ask for gigabytes. Cheap, and it leaves the child wall
+    (:mod:`etl.isolate`) only the damage no header shows."""
+    def damaged(why_fr: str, why_ar: str) -> UnreadableFile:
+        return UnreadableFile(f"conteneur OLE endommagé ({why_fr})", f"حاوية OLE تالفة ({why_ar})", "FILE_CORRUPT")
+
+    if len(data) < 1024:
+        raise damaged("trop court", "قصيرة جدا")
+    sector_shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if sector_shift not in (9, 12) or mini_shift != 6:
+        raise damaged("en-tête illisible", "رأس غير مقروء")
+    size = 1 << sector_shift
+    body = len(data) - 512 if sector_shift == 9 else len(data) - size
+    if body <= 0 or body % size:
+        raise damaged("taille qui n'est pas un nombre entier de secteurs", "حجم لا يساوي عددا صحيحا من القطاعات")
+    sectors = body // size
+    fat_sectors, directory = struct.unpack_from("<II", data, 0x2C)
+    if fat_sectors == 0 or fat_sectors > sectors or fat_sectors * (size // 4) < sectors or directory >= sectors:
+        raise damaged("table d'allocation incohérente", "جدول تخصيص غير متسق")
+    listed = struct.unpack_from("<109I", data, 0x4C)[:min(fat_sectors, 109)]
+    if any(sector >= sectors for sector in listed):
+        raise damaged("table d'allocation incohérente", "جدول تخصيص غير متسق")
+
+
 def read_ole_kind(data: bytes) -> str:
     """xls, or a refusal: an OLE container is also how Office stores encrypted xlsx and Word files.
 
@@ -275,6 +303,7 @@ def read_ole_kind(data: bytes) -> str:
     if _utf16("EncryptionInfo") in data or _utf16("EncryptedPackage") in data:
         raise UnreadableFile("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED")
     if _utf16("Workbook") in data or _utf16("Book") in data:
+        check_ole_structure(data)
         return "xls"
     if _utf16("WordDocument") in data:
         what = ("un document Word", "وثيقة Word")

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from etl.config import SQL_DIR, settings
+from etl.errors import IgaError
 from etl.findings_xlsx import SEVERITY_LABELS, write_findings_xlsx
 from etl.mail import NATIONAL, Mail, deliver, owners
 from etl.periods import DuePeriod, current_period, missing_periods, reporting_calendar
@@ -160,7 +161,7 @@ def _recipients(registry: dict[str, list[str]], province_code: str) -> list[str]
     return registry.get(province_code) or registry.get(NATIONAL, [])
 
 
-class ReportsNotDelivered(RuntimeError):
+class ReportsNotDelivered(IgaError):
     """Some reports or digests could not be built or mailed; the others were. Each is retried by
     the next run (or the task's next try): nothing is lost, nothing delivered is sent again."""
 

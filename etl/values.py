@@ -29,10 +29,10 @@ _PERCENT = re.compile(r"-?[\d\s\u00a0\u202f.,٠-٩٫٬]+\s*[%٪]")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Excel serials of 1990-01-01 and 2100-12-31: a number in a date column outside them is not a date.
 FIRST_SERIAL, LAST_SERIAL = 32_874, 73_415
-# Sane ceilings: no income-generating project costs a billion dirhams or counts a million
+# Sane ceilings: no income-generating project costs ten billion dirhams or counts a million
 # beneficiaries; beyond them a value is a typing slip (or an attack), reported on its cell, and the
 # warehouse's numeric(16, 2) and integer columns can never overflow.
-MAX_AMOUNT_MAD = 1_000_000_000
+MAX_AMOUNT_MAD = 10_000_000_000
 MAX_AMOUNT_CENTS = MAX_AMOUNT_MAD * 100
 MAX_COUNT = 1_000_000
 MAX_NUMBER_TEXT = 64  # characters: longer "numbers" are not read as numbers (int() of 5,000 digits raises)

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from bench.fuzz import HEADER, _ods_cell, _ods_row, good_row, ods_document, project_workbook
 from etl.examine import examine
@@ -158,7 +158,7 @@ def test_a_native_panic_costs_its_row_not_the_file(tmp_path):
 def test_extreme_values_are_findings_on_their_cells(tmp_path):
     rows = [good_row(i) for i in range(6)]
     rows[0][5] = 1e308
-    rows[1][5] = 1e26
+    rows[1][5] = 2e10
     rows[2][3] = float("inf")
     rows[3][8] = 2**64 + 1
     rows[4][6] = "9" * 5000
@@ -256,29 +256,28 @@ def test_the_findings_workbook_holds_every_finding_with_its_filter(tmp_path):
 # --- 10: COPY never takes a value for NULL; 11: the archive name is not the clerk's ----------
 
 @pytest.mark.integration
-def test_backslash_n_and_empty_text_are_values_not_null(warehouse_url, tmp_path):
+def test_backslash_n_nul_and_empty_text_are_values_not_null(warehouse_url, tmp_path):
     from sqlalchemy import create_engine, text
 
     from etl.load import load_submission
     from etl.read import sha256_of
 
-    rows = [good_row(1), good_row(2)]
+    rows = [good_row(1), good_row(2), good_row(3)]
     rows[0][0], rows[0][1] = "\\N", "\\N"
-    book = Workbook()
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(row)
+    rows[1][1] = "nul\x00inside"  # loaded: through COPY
+    rows[2][1], rows[2][5] = "nul\x00refused", -5  # refused: kept as JSON in quality.rejected_row
     path = tmp_path / ("x" * 247 + ".xlsx")  # 252 bytes: with ".part" the old archive name was 256
-    book.save(path)
+    path.write_bytes(project_workbook(rows))
     exam = examine(path, "MA-TAO", "2013")
     summary = load_submission(create_engine(warehouse_url), exam, f"MA-TAO/2013/{path.name}", sha256_of(path),
                               path.stat().st_size, tmp_path / "archive")
-    assert summary["status"] == "loaded" and summary["rows_loaded"] == 2
+    assert summary["status"] == "partial" and summary["rows_loaded"] == 2
     with create_engine(warehouse_url).connect() as conn:
-        stored = conn.execute(text("SELECT project_code, title, source_sheet FROM core.project_version "
-                                   "ORDER BY source_row")).all()
+        stored = conn.execute(text("SELECT project_code, title FROM core.project_version ORDER BY source_row")).all()
+        raw = conn.execute(text("SELECT raw FROM quality.rejected_row")).scalar_one()
         archive_path = conn.execute(text("SELECT archive_path FROM core.submission")).scalar_one()
-    assert stored[0][:2] == ("\\N", "\\N")
+    assert stored == [("\\N", "\\N"), ("TAO-0002", "nul\ufffdinside")]
+    assert "nul\ufffdrefused" in raw.values()
     assert Path(archive_path).read_bytes() == path.read_bytes()
     assert path.name not in archive_path
 
@@ -297,7 +296,7 @@ def test_header_values_lose_line_breaks_and_control_characters():
 @pytest.mark.unit
 @pytest.mark.parametrize("variable, value, said", [
     ("IGA_WORKER_MEMORY_MB", "beaucoup", "IGA_WORKER_MEMORY_MB"),  # a configuration error (IgaError)
-    ("IGA_POLICY_FILE", "/nonexistent/policy.csv", "internal error"),  # a fault inside the check's child
+    ("IGA_POLICY_FILE", "/nonexistent/policy.csv", "FileNotFoundError"),  # a fault inside the check's child
 ])
 def test_an_internal_error_exits_3_with_one_line(tmp_path, iga_home, capsys, monkeypatch, variable, value, said):
     from etl.cli import main
@@ -336,3 +335,13 @@ def test_iga_run_exits_3_on_a_pipeline_fault(iga_home, capsys, monkeypatch):
     assert main(["run"]) == 3
     err = capsys.readouterr().err
     assert "PostgreSQL" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("at", [128, 1024, 4096, 9000, 13_000])
+def test_an_xls_with_bytes_inserted_is_refused_before_calamine_follows_its_pointers(tmp_path, at):
+    data = (FIXTURES / "berkane_arabic.xls").read_bytes()
+    path = write(tmp_path, "nuls.xls", data[:at] + b"\x00" * 16 + data[at:])
+    with pytest.raises(UnreadableFile) as refused:
+        read_file(path)
+    assert refused.value.rule_id == "FILE_CORRUPT" and "OLE" in refused.value.detail_fr

@@ -4,6 +4,7 @@ The good files load; every bad entry is refused with its reason, without being r
 never followed, a FIFO never opened); nothing outside the landing folder is read; every report is
 mailed; and the runs say what happened.
 """
+import itertools
 import os
 from pathlib import Path
 
@@ -23,12 +24,13 @@ def hostile_landing(landing: Path, outside: Path) -> dict[str, str]:
     """Bad entries beside the good files; returns landing path (as recorded) -> expected rule."""
     raw = os.fsencode(landing)
     expected = {}
+    made = itertools.count()
 
     def put(relative: bytes, recorded: str, rule: str) -> None:
         target = os.path.join(raw, relative)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as f:  # bytes of its own: a refusal, not a duplicate of another
-            f.write(project_workbook([good_row(200 + 10 * len(expected) + i) for i in range(3)]))
+            f.write(project_workbook([good_row(200 + 10 * next(made) + i) for i in range(3)]))
         expected[recorded] = rule
 
     put(b"MA-TAO/2013/caf\xe9.xlsx", "MA-TAO/2013/caf\\xe9.xlsx", "FILE_NAME_INVALID")  # Latin-1

@@ -49,7 +49,7 @@ def test_a_file_whose_reading_exceeds_the_cap_is_refused_with_what_happened(tmp_
 
     path = tmp_path / "big.xlsx"
     path.write_bytes(project_workbook([good_row(i) for i in range(30_000)]))
-    monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "40")
+    monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1")
     result = dry_run(path, "MA-TAO", "2013", tmp_path / "reports")
     assert result.status == "refused" and result.isolated_failure in {"memory", "signal"}
     assert result.by_rule == [("error", "FILE_UNREADABLE", 1)]
@@ -71,10 +71,24 @@ def test_the_ingest_task_records_a_file_that_killed_its_reader(warehouse_url, ig
     for path, rows in ((big, 30_000), (small, 3)):
         path.parent.mkdir(parents=True)
         path.write_bytes(project_workbook([good_row(i) for i in range(rows)]))
-    monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "60")
-    summaries = {path: ingest_file(path) for path in list_new_files()}
+    summaries = {}
+    for path in list_new_files():  # the big file with 1 MB to grow, the small one with the default
+        monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1" if "gros" in path else "1536")
+        summaries[path] = ingest_file(path)
     assert {s["status"] for s in summaries.values()} == {"refused", "loaded"}
     with create_engine(warehouse_url).connect() as conn:
         refused = conn.execute(text("SELECT landing_path, reason FROM core.submission WHERE status = 'refused'")).one()
     assert refused.landing_path == "MA-TAO/2013/gros.xlsx" and "mémoire" in refused.reason
     assert list_new_files() == []  # recorded: never retried forever
+
+
+def ignore_a_group_sigterm():
+    import signal
+
+    os.kill(os.getpid(), signal.SIGTERM)  # what Airflow sends a task's whole process group
+    return "alive"
+
+
+@pytest.mark.unit
+def test_the_child_ends_when_its_parent_says_not_on_a_group_signal():
+    assert run_isolated(ignore_a_group_sigterm, limits=SMALL) == "alive"
