@@ -45,7 +45,8 @@ def dry_run(path: Path, province: str, period: str, report_folder: Path, first: 
         return run_isolated(_dry_run_here, Path(path), province, period, Path(report_folder), first, limits=limits)
     except ChildFailed as failure:
         from etl import reference
-        from etl.examine import Examination, period_end
+        from etl.examine import Examination
+        from etl.periods import period_end
 
         code = reference.find_province(province)
         exam = Examination(Path(path), code, period, period_end(period)).refuse(
