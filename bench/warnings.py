@@ -2,6 +2,9 @@
 
     .venv/bin/python -m bench.warnings               # both sets, a table by rule
     .venv/bin/python -m bench.warnings --json        # the same figures as JSON
+    .venv/bin/python -m bench.warnings --sample-dir D  # the sample files in D (written there if D is
+                                                     # empty), e.g. to measure another version of
+                                                     # the code on the same files
 
 Each file goes through what ``iga check`` does without a warehouse (``examine`` then the
 file-only ``warehouse_checks``). Counted: findings of severity *warning*, the rows read, and the
@@ -48,10 +51,11 @@ def measure(files: list[tuple[Path, str, str]]) -> dict:
 
 
 def sample_files(folder: Path) -> list[tuple[Path, str, str]]:
-    from etl.sample import generate
+    if not any(folder.glob("MA-*/*/*.xlsx")):
+        from etl.sample import generate
 
-    expected = generate(folder)
-    return [(path, path.parent.parent.name, path.parent.name) for path in expected.files]
+        generate(folder)
+    return [(path, path.parent.parent.name, path.parent.name) for path in sorted(folder.glob("MA-*/*/*.xlsx"))]
 
 
 def fixture_files() -> list[tuple[Path, str, str]]:
@@ -67,9 +71,12 @@ def fixture_files() -> list[tuple[Path, str, str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sample-dir", type=Path, help="where the sample files are (or are written)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="iga-warnings-") as folder:
-        results = {"sample_75": measure(sample_files(Path(folder))), "fixtures": measure(fixture_files())}
+        sample = args.sample_dir or Path(folder)
+        sample.mkdir(parents=True, exist_ok=True)
+        results = {"sample_75": measure(sample_files(sample)), "fixtures": measure(fixture_files())}
     if args.json:
         print(json.dumps(results, indent=1))
         return
