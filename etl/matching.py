@@ -257,6 +257,7 @@ def label_matcher(domain: str) -> Matcher:
     return Matcher(entries, lookup)
 
 
+@functools.lru_cache(maxsize=8192)
 def resolve_label(domain: str, text: object) -> Match:
     """How a label maps to a code of its domain (sector, status, promoter_type, programme_kind);
     a function of the text alone, cached, so a column-wise reader calls it once per distinct label."""

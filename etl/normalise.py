@@ -446,7 +446,7 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
             row[column + "_code"] = found.target
             if found.target is None:
                 finding("W_LABEL_UNKNOWN", column, label, **suggestion_params(found, label_names(domain)))
-            elif found.guessed:
+            elif found.how != "exact":
                 sheet.note_label_guess(column, label, found, excel_row)
     row["programme_code"] = None
     label = values.parse_text(raw.get("programme"))
@@ -459,7 +459,7 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
             finding("W_LABEL_UNKNOWN", "programme", label,
                     **suggestion_params(found, label_names("programme_kind")))
         else:
-            if found.guessed:
+            if found.how != "exact":
                 sheet.note_label_guess("programme", label, found, excel_row)
             row["programme_code"] = programme_code(found.target, phase_year)
             if row["programme_code"] is None and phase_year is not None:

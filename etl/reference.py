@@ -96,6 +96,7 @@ def programme_code(kind: str, approval_year: int | None) -> str | None:
     return candidates[0]["programme_code"] if len(candidates) == 1 else None
 
 
+@functools.lru_cache(maxsize=256)
 def phase_of_year(year: int) -> int | None:
     """The INDH phase an approval year falls in (programmes.csv), None outside every phase."""
     for p in programmes():
