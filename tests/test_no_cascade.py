@@ -3,8 +3,8 @@ import pytest
 from openpyxl import Workbook
 
 from etl.examine import examine
+from etl.findings import Finding
 from etl.matching import match_header, resolve_label
-from etl.normalise import Finding
 from etl.quality_checks import collapse_columns, one_finding_per_cause
 from etl.sample import UNSEEN_HEADERS, UNSEEN_LABELS
 
