@@ -35,6 +35,8 @@ SUGGEST = 75  # lowest token-sort ratio (0-100) for a "did you mean" on an unmap
 MIN_TYPO_LENGTH = 4  # shorter words must be typed exactly
 MIN_LONE_TYPO_LENGTH = 7  # a header of one word ("Annexe" is not "Année") needs a longer word
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+_UNITS = re.compile(r"\(.*?\)|\[.*?\]")
+_UNIT_WORDS = re.compile(r"\b(en )?(dh|dhs|mad|dirhams?|درهم|بالدرهم)\b")
 
 
 @dataclass(frozen=True)
@@ -234,10 +236,15 @@ def _align(typed: tuple[str, ...], entry: tuple[str, ...], near: dict[str, set[s
     return None
 
 
+def header_key(cell: object) -> str:
+    """The folded key of a header without its units (« Coût global (DH) » = « Coût global »)."""
+    text = _UNITS.sub(" ", str(cell))
+    key = reference.text_key(text)
+    return _UNIT_WORDS.sub(" ", key).strip() if key not in reference.header_lookup() else key
+
+
 @functools.cache
 def header_matcher() -> Matcher:
-    from etl.normalise import header_key
-
     rows = reference.read_csv("header_synonyms.csv")
     return Matcher([(row["synonym"], row["column"]) for row in rows], reference.header_lookup(),
                    keys=lambda text: (reference.text_key(text), header_key(text)))

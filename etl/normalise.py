@@ -34,8 +34,6 @@ REQUIRED_COLUMNS = {
     "indh_contribution_mad": ("Contribution INDH", "مساهمة المبادرة الوطنية للتنمية البشرية"),
 }
 HEADER_SEARCH_ROWS = 40
-_UNITS = re.compile(r"\(.*?\)|\[.*?\]")
-_UNIT_WORDS = re.compile(r"\b(en )?(dh|dhs|mad|dirhams?|درهم|بالدرهم)\b")
 _TOTAL_WORDS = ("total", "sous total", "s total", "totaux", "total general", "ensemble", "cumul",
                 "المجموع", "مجموع", "الاجمالي", "المجموع العام", "المجموع الاجمالي", "grand total")
 _TOTAL_START = re.compile(r"(?i)[\s\W]*(to|so|s\W|en|cu|gr|ال|مج|ا|إ)")
@@ -84,12 +82,6 @@ def phase_note(year: object, period_year: int | None) -> dict[str, str]:
 @functools.lru_cache(maxsize=1024)
 def programme_code(kind: str, approval_year: int | None) -> str | None:
     return reference.programme_code(kind, approval_year)
-
-
-def header_key(cell: object) -> str:
-    text = _UNITS.sub(" ", str(cell))
-    key = reference.text_key(text)
-    return _UNIT_WORDS.sub(" ", key).strip() if key not in reference.header_lookup() else key
 
 
 def map_headers(row: list[object]) -> dict[int, str]:
