@@ -184,7 +184,9 @@ class Matcher:
             scored = _align(typed, entry_words, near)
             if scored is None:
                 continue
-            score, how = scored
+            score, how, extra = scored
+            if extra is not None and not self._harmless(extra, entry_words, target):
+                continue
             if score > best.get(target, (0,))[0]:
                 best[target] = (score, how, text)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
@@ -195,6 +197,18 @@ class Matcher:
                 return Match(None, "ambiguous", suggestions=(target, *rivals), score=score)
             return Match(target, how, text, score=score)
         return self._close(typed)
+
+    def _harmless(self, word: str, entry_words: tuple[str, ...], target: str) -> bool:
+        """A word a header adds to a synonym may qualify it (« prévisionnel », « directs ») but must
+        not resemble what a longer synonym of another column adds to the same words (« املساهمات
+        حامل المشروع » is not « حامل المشروع » but a mistyped « المساهمات حامل المشروع »)."""
+        from rapidfuzz import fuzz
+
+        for index in set.intersection(*(self.by_word[w] for w in set(entry_words))):
+            other_words, other, _ = self.entries[index]
+            if other != target and any(fuzz.ratio(word, more) >= 60 for more in set(other_words) - set(entry_words)):
+                return False
+        return True
 
     def _close(self, typed: tuple[str, ...]) -> Match:
         from rapidfuzz import fuzz, process
@@ -211,7 +225,7 @@ class Matcher:
 
 
 def _align(typed: tuple[str, ...], entry: tuple[str, ...], near: dict[str, set[str]]):
-    """(score, how) when every word of ``entry`` is one of ``typed`` (exactly or one typo away)
+    """(score, how, the word added to the entry if any) when every word of ``entry`` is one of ``typed`` (exactly or one typo away)
     and ``typed`` adds at most a word a header may add (« du projet ») or, to an entry of two
     words or more, one other word; None otherwise."""
     left = list(typed)
@@ -228,11 +242,11 @@ def _align(typed: tuple[str, ...], entry: tuple[str, ...], near: dict[str, set[s
         typos += 1
     optional = words_table()[3]
     if len(left) == 1 and left[0] in optional and any(word not in optional for word in entry):
-        return 90 - 10 * typos, "partial"
+        return 90 - 10 * typos, "partial", None
     if not left:
-        return 100 - 10 * typos, "typo" if typos else "words"
+        return 100 - 10 * typos, "typo" if typos else "words", None
     if len(left) == 1 and len(entry) >= 2 and not _is_number(left[0]):
-        return 80 - 10 * typos, "partial"
+        return 80 - 10 * typos, "partial", left[0]
     return None
 
 
