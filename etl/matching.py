@@ -33,6 +33,8 @@ MARGIN = 10  # a second target scoring within this of the best makes the text am
 ACCEPT = 70  # lowest score taken as a mapping
 SUGGEST = 75  # lowest token-sort ratio (0-100) for a "did you mean" on an unmapped text
 MIN_TYPO_LENGTH = 4  # shorter words must be typed exactly
+MAX_TEXT, MAX_WORDS = 120, 12  # longer texts are compared exactly only
+MAX_CACHED = 50_000  # distinct texts remembered per list
 MIN_LONE_TYPO_LENGTH = 7  # a header of one word ("Annexe" is not "Année") needs a longer word
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
 _UNITS = re.compile(r"\(.*?\)|\[.*?\]")
@@ -97,6 +99,10 @@ def _is_number(word: str) -> bool:
     return word.isdigit()
 
 
+def _numbers(words_: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(w for w in words_ if w.isdigit()))
+
+
 def _plural_pair(a: str, b: str) -> bool:
     return (a[-1:] in ("s", "x") and a[:-1] == b) or (b[-1:] in ("s", "x") and b[:-1] == a)
 
@@ -121,13 +127,19 @@ class Matcher:
         self.vocabulary = sorted(self.by_word)
         self.word_targets = {word: frozenset(self.entries[i][1] for i in indexes)
                              for word, indexes in self.by_word.items()}
-        self.sort_texts = [" ".join(sorted(entry_words)) for entry_words, _, _ in self.entries]
+        self.numbers = [_numbers(entry_words) for entry_words, _, _ in self.entries]
+        # Entries by the numbers they carry, as sorted-word texts: what a suggestion is drawn from.
+        self.sort_texts: dict[tuple[str, ...], dict[int, str]] = defaultdict(dict)
+        for index, (entry_words, _, _) in enumerate(self.entries):
+            self.sort_texts[self.numbers[index]][index] = " ".join(sorted(entry_words))
         self.cache: dict[str, Match] = {}
 
     def match(self, text: object) -> Match:
         text = str(text)
         found = self.cache.get(text)
         if found is None:
+            if len(self.cache) >= MAX_CACHED:  # a hostile sheet of distinct texts cannot grow it forever
+                self.cache.clear()
             found = self.cache[text] = self._match(text)
         return found
 
@@ -135,8 +147,10 @@ class Matcher:
         for key in self.keys(text):
             if key in self.exact:
                 return Match(self.exact[key], "exact", text, score=100)
+        if len(text) > MAX_TEXT:  # a sentence, a note or a damaged cell: not a header nor a label
+            return NO_MATCH
         typed = words(text)
-        if not typed or not any(c.isalpha() for word in typed for c in word):
+        if not typed or len(typed) > MAX_WORDS or not any(c.isalpha() for word in typed for c in word):
             return NO_MATCH
         signature = tuple(sorted(set(typed)))
         targets = self.signatures.get(signature, set())
@@ -175,11 +189,11 @@ class Matcher:
     def _fuzzy(self, typed: tuple[str, ...]) -> Match:
         near = {word: self._near(word) for word in set(typed)}
         candidates = set().union(*(self.by_word[n] for ns in near.values() for n in ns))
-        numbers = sorted(w for w in typed if _is_number(w))
+        numbers = _numbers(typed)
         best: dict[str, tuple[int, str, str]] = {}
         for index in candidates:
             entry_words, target, text = self.entries[index]
-            if sorted(w for w in entry_words if _is_number(w)) != numbers:
+            if self.numbers[index] != numbers:
                 continue
             scored = _align(typed, entry_words, near)
             if scored is None:
@@ -213,9 +227,9 @@ class Matcher:
     def _close(self, typed: tuple[str, ...]) -> Match:
         from rapidfuzz import fuzz, process
 
-        numbers = sorted(w for w in typed if _is_number(w))
-        same_numbers = {i: self.sort_texts[i] for i, (entry_words, _, _) in enumerate(self.entries)
-                        if sorted(w for w in entry_words if _is_number(w)) == numbers}
+        same_numbers = self.sort_texts.get(_numbers(typed))
+        if not same_numbers:
+            return NO_MATCH
         found = process.extractOne(" ".join(sorted(typed)), same_numbers, scorer=fuzz.ratio, score_cutoff=SUGGEST)
         if found is None:
             return NO_MATCH
