@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps demo run test bench clean-state airflow airflow-start airflow-stop airflow-status compose-check
+.PHONY: install system-deps demo run test bench clean-state portal airflow airflow-start airflow-stop airflow-status compose-check
 SYSTEM_PACKAGES := chromium docker-compose
 
 install: $(STAMP)
@@ -38,6 +38,10 @@ system-deps:
 ## The whole test suite (CI calls this).
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The provinces' portal on http://127.0.0.1:8090 (after `make demo`, its demo logins work).
+portal: $(STAMP)
+	$(BIN)/iga portal $(if $(PORT),--port $(PORT))
 
 ## Airflow standalone (UI, scheduler, DAG processor, triggerer) on the embedded defaults, in the
 ## foreground: prints the UI address and where the admin password is; Ctrl-C stops every process.

@@ -22,6 +22,13 @@ class Settings:
     warehouse_url: str | None  # None: the embedded server in home/pgdata
     smtp_conn_id: str | None  # None: mails are written to home/outbox
     mail_from: str
+    # The provinces' portal (portal/): where its links point, its cookie-signing key (None: one is
+    # generated once in home/portal/secret_key), and the Airflow REST API it triggers iga_ingest on.
+    portal_url: str = "http://127.0.0.1:8090"
+    portal_secret_key: str | None = None
+    airflow_api_url: str | None = None  # None: the portal triggers nothing; scheduled runs load
+    airflow_api_user: str | None = None
+    airflow_api_password: str | None = None
 
     @property
     def archive(self) -> Path:
@@ -47,6 +54,10 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
+    @property
+    def portal_state(self) -> Path:
+        return self.home / "portal"
+
 
 def settings() -> Settings:
     home = Path(os.environ.get("IGA_HOME") or ".iga").resolve()
@@ -60,4 +71,9 @@ def settings() -> Settings:
         warehouse_url=os.environ.get("IGA_WAREHOUSE_URL") or None,
         smtp_conn_id=smtp_conn_id or None,
         mail_from=os.environ.get("IGA_MAIL_FROM", "iga-pipeline@indh.local"),
+        portal_url=(os.environ.get("IGA_PORTAL_URL") or "http://127.0.0.1:8090").rstrip("/"),
+        portal_secret_key=os.environ.get("IGA_PORTAL_SECRET_KEY") or None,
+        airflow_api_url=(os.environ.get("IGA_AIRFLOW_API_URL") or "").rstrip("/") or None,
+        airflow_api_user=os.environ.get("IGA_AIRFLOW_API_USER") or None,
+        airflow_api_password=os.environ.get("IGA_AIRFLOW_API_PASSWORD") or None,
     )
