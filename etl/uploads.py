@@ -92,6 +92,21 @@ def examine_for_portal(path: Path, province_code: str, period: str, engine):
     return exam
 
 
+def warm_up() -> None:
+    """Examine a tiny generated file once, so that the first clerk does not pay the imports
+    (pandas, Great Expectations: a few seconds) and the caches of the reference data."""
+    import random
+    import tempfile
+
+    from etl.examine import examine
+    from etl.sample import write_province_file
+
+    with tempfile.TemporaryDirectory(prefix="iga-warm-up-") as folder, _EXAMINING:
+        path = Path(folder) / "warm-up.xlsx"
+        write_province_file(path, "MA-TAO", "2013", 5, random.Random(0), 1)
+        examine(path, "MA-TAO", "2013")
+
+
 def dry_run(engine, settings: Settings, user: User, upload_id: str, path: Path, file_name: str,
             period: str, address: str | None) -> dict:
     """Examine an uploaded file as ``iga check`` does, write its reports, record the upload."""

@@ -6,7 +6,9 @@ nothing: the warehouse is reached on the first request (``iga portal`` migrates 
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -36,7 +38,17 @@ def create_app(settings: Settings | None = None, engine=None) -> web.PortalMiddl
     """The portal on ``settings`` (default: the environment's) and the warehouse of ``engine``
     (default: ``etl.warehouse.engine()``, resolved on first use)."""
     settings = settings or load_settings()
-    app = FastAPI(title="Portail AGR", docs_url=None, redoc_url=None, openapi_url=None, debug=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        from etl.uploads import warm_up
+
+        # In the background: the server answers at once; the first dry run waits for it if needed.
+        threading.Thread(target=warm_up, name="portal-warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(title="Portail AGR", docs_url=None, redoc_url=None, openapi_url=None, debug=False,
+                  lifespan=lifespan)
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters.update(count=web.format_count, mad=web.format_mad, share=web.format_share)
     app.mount("/static", StaticFiles(directory=str(web.HERE / "static")), name="static")

@@ -136,3 +136,20 @@ def test_demo_accounts_are_made_once_and_their_logins_kept(warehouse_url, iga_ho
     assert oct((folder / "demo-logins.txt").stat().st_mode & 0o777) == "0o600"
     for email, password, province in first:
         assert authenticate(engine(warehouse_url), email, password, "127.0.0.1").province_code == province
+
+
+@pytest.mark.integration
+def test_analysts_cannot_read_the_portals_accounts(warehouse_url):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import ProgrammingError
+
+    from etl.warehouse import embedded_reader_url
+
+    reader = create_engine(embedded_reader_url(warehouse_url))
+    try:
+        with reader.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM mart.national_summary")).scalar() is not None
+        with reader.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT password_hash FROM portal.user_account"))
+    finally:
+        reader.dispose()
