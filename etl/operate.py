@@ -21,13 +21,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl.config import DAGS_DIR, Settings
+from etl.config import DAGS_DIR, Settings, environment
+from etl.errors import IgaError
 
 STATE_FILE = "iga-airflow.json"  # in AIRFLOW_HOME: what `iga airflow start` started
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # written by the simple auth manager
 
 
-class AirflowNotReady(RuntimeError):
+class AirflowNotReady(IgaError, RuntimeError):
     """Airflow did not become healthy in time; the message says which part and where its log is."""
 
 
@@ -52,7 +53,7 @@ def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_ur
     workers must inherit it; sized for a small machine (2 cores).
     """
     airflow_home = current.airflow_home
-    env = dict(os.environ)
+    env = environment()
     # `airflow standalone` and the executors spawn `airflow …`: the venv's bin/ must come first.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     env.update({
@@ -314,7 +315,7 @@ def banner(processes: AirflowProcesses) -> str:
         "",
         f"Airflow is up: UI and REST API at {processes.api_url}",
         f"  user: admin   password: in {password_file}",
-        f"  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality",
+        "  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality",
         f"  landing folder: {processes.env['IGA_LANDING']}",
         "  mail: " + ("through the Airflow connection in AIRFLOW_CONN_IGA_SMTP" if processes.env.get("AIRFLOW_CONN_IGA_SMTP")
                       else f"written to {Path(processes.env['IGA_HOME']) / 'outbox'} (no SMTP connection set)"),
