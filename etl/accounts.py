@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from etl.config import SQL_DIR
+from etl.errors import EXIT_DATA_ERRORS, IgaError
 
 TOKEN_LIFETIME = dt.timedelta(hours=72)
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
@@ -26,15 +27,17 @@ MIN_PASSWORD_LENGTH = 10
 DEMO_ACCOUNTS = (("clerk.taounate@demo.indh.ma", "MA-TAO"), ("national@demo.indh.ma", None))
 
 
-class AccountError(ValueError):
+class AccountError(IgaError, ValueError):
     """An account operation that cannot be done as asked (unknown province, duplicate e-mail…)."""
 
+    exit_code = EXIT_DATA_ERRORS
 
-class LoginRefused(Exception):
+
+class LoginRefused(IgaError):
     """Wrong e-mail or password, or a disabled account (the page does not say which)."""
 
 
-class LoginThrottled(Exception):
+class LoginThrottled(IgaError):
     """Too many failed attempts recently for this e-mail or address."""
 
 

@@ -24,7 +24,7 @@ def _rows(engine, path: str, **params) -> list[dict]:
 
 def reporting_period(period: str | None = None, today: dt.date | None = None):
     """(the calendar, the period asked for, or the current one when None or not in the calendar)."""
-    from etl.reports import current_period, reporting_calendar
+    from etl.periods import current_period, reporting_calendar
 
     calendar = reporting_calendar()
     chosen = next((p for p in calendar if p.period == period), None)

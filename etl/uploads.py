@@ -36,10 +36,6 @@ INGEST_DAG = "iga_ingest"
 _EXAMINING = threading.Lock()  # one examination at a time per process: they are CPU-bound
 
 
-class UploadTooLarge(Exception):
-    """The upload went past the size limit while it was being received."""
-
-
 def _sql(name: str) -> str:
     return (SQL_DIR / "portal" / name).read_text(encoding="utf-8")
 
@@ -76,7 +72,7 @@ def discard_upload(path: Path) -> None:
 
 
 def _sha256(path: Path) -> str:
-    from etl.load import sha256_of
+    from etl.read import sha256_of
 
     return sha256_of(path)
 
@@ -201,7 +197,7 @@ def _link_into_landing(source: Path, folder: Path, name: str) -> str:
 
 def landing_folder(settings: Settings, province_code: str, period: str) -> Path:
     """``<landing>/<province>/<period>``, checked to be inside the landing folder."""
-    from etl.examine import period_end
+    from etl.periods import period_end
 
     if period_end(period) is None or not re.fullmatch(r"MA-[A-Z0-9]{2,4}", province_code or ""):
         raise ValueError(f"not a landing folder: {province_code!r}/{period!r}")

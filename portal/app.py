@@ -21,7 +21,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from etl.config import Settings, settings as load_settings
+from etl.config import Settings
+from etl.config import settings as load_settings
 from portal import web
 
 log = logging.getLogger("iga.portal")
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, engine=None) -> web.PortalMiddl
     app = FastAPI(title="Portail AGR", docs_url=None, redoc_url=None, openapi_url=None, debug=False,
                   lifespan=lifespan)
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters.update(count=web.format_count, mad=web.format_mad, share=web.format_share)
+    templates.env.filters.update(count=web.count_filter, mad=web.mad_filter)  # etl.formatting's
     app.mount("/static", StaticFiles(directory=str(web.HERE / "static")), name="static")
     state = {"engine": engine}
 
@@ -62,9 +63,7 @@ def create_app(settings: Settings | None = None, engine=None) -> web.PortalMiddl
         return state["engine"]
 
     def max_upload_bytes() -> int:
-        from etl.read import Limits
-
-        return Limits.from_environment().max_file_bytes
+        return load_settings().max_file_mb * 1024 * 1024  # IGA_MAX_FILE_MB, as the reader's limit
 
     # --- sessions, language, rendering ------------------------------------------------------
 

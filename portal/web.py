@@ -160,13 +160,13 @@ def client_address(request) -> str | None:
     return request.client.host if request.client else None
 
 
-def format_count(value) -> str:
-    return "—" if value is None else f"{int(value):,}".replace(",", "\u202f")
+def count_filter(value) -> str:
+    from etl.formatting import format_count
+
+    return "—" if value is None else format_count(int(value))
 
 
-def format_mad(value) -> str:
-    return "—" if value is None else f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+def mad_filter(value) -> str:
+    from etl.formatting import format_amount
 
-
-def format_share(value) -> str:
-    return "—" if value is None else f"{float(value) * 100:.1f}".replace(".", ",") + "\u00a0%"
+    return "—" if value is None else format_amount(value)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
-
 from portal_support import clerk_file, csrf_of, make_portal
+from sqlalchemy import text
 
 pytestmark = pytest.mark.portal
 
@@ -98,7 +97,7 @@ def test_a_clerk_sees_only_their_province(portal, tmp_path):
     ber = portal.login("clerk@ber.ma", portal.account("clerk@ber.ma", "MA-BER"))
     berkane_upload = ber.get(portal.upload(ber, clerk_file(tmp_path, province="MA-BER")[0]).headers["location"])
     upload_url = berkane_upload.url.path
-    for url in (f"/provinces/MA-BER", f"/provinces/MA-BER/projects/{berkane_project}",
+    for url in ("/provinces/MA-BER", f"/provinces/MA-BER/projects/{berkane_project}",
                 f"/submissions/{ids['MA-BER']}", f"/submissions/{ids['MA-BER']}/report.html",
                 f"/submissions/{ids['MA-BER']}/report.xlsx", upload_url, f"{upload_url}/report.html",
                 f"{upload_url}/status.json", "/uploads/00000000-0000-0000-0000-000000000000",
@@ -109,7 +108,7 @@ def test_a_clerk_sees_only_their_province(portal, tmp_path):
         assert "MA-BER" not in main and "Berkane" not in main and "BER-" not in main, url  # not a hint
     assert tao.post(f"{upload_url}/submit", data={"csrf_token": csrf_of(tao.get("/home").text),
                                                   "confirm": "yes"}).status_code == 403
-    assert tao.get(f"/provinces/MA-TAO").status_code == 200
+    assert tao.get("/provinces/MA-TAO").status_code == 200
     assert tao.get(f"/submissions/{ids['MA-TAO']}").status_code == 200
     national = portal.login("coord@indh.ma", portal.account("coord@indh.ma", None))
     assert national.get(f"/submissions/{ids['MA-BER']}").status_code == 200

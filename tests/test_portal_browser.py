@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from portal_support import clerk_file
 
 pytestmark = pytest.mark.portal

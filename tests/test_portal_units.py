@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from etl.uploads import landing_folder, safe_file_name, what_to_fix_first
 
