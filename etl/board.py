@@ -38,9 +38,12 @@ def completeness_board(engine, period: str | None = None, today: dt.date | None 
 
     today = today or dt.date.today()
     calendar, due = reporting_period(period, today)
-    rows = _rows(engine, "portal/completeness_board.sql", period=due.period)
+    rows = _rows(engine, "quality/completeness.sql", period=due.period)  # what the weekly digest says
+    marts = {m["province_code"]: m for m in _rows(engine, "portal/period_completeness.sql", period=due.period)}
     regions: dict[str, dict] = {}
     for row in rows:
+        row.update(marts.get(row["province_code"], {"submissions": 0, "rows_loaded": 0, "rows_rejected": 0,
+                                                     "period_status": None}))
         row["state"] = timeliness(row, due, today)
         region = regions.setdefault(row["region_code"], {
             "region_code": row["region_code"], "name_fr": row["region_name_fr"], "name_ar": row["region_name_ar"],

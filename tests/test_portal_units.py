@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from import_probe import heavy_imports
 
 from etl.uploads import landing_folder, safe_file_name, what_to_fix_first
 
@@ -94,34 +92,16 @@ def test_etl_never_imports_the_portal():
             assert not any(n == "portal" or n.startswith("portal.") for n in names), path
 
 
-# Runs in a fresh interpreter: imports the portal and builds its app with sockets forbidden, then
-# reports which heavy modules that pulled in (the same probe as the DAG files').
-IMPORT_PROBE = r"""
-import json, socket, sys
-def forbidden(*args, **kwargs):
-    raise RuntimeError("the portal opened a network connection at import")
-socket.socket.connect = forbidden
-socket.create_connection = forbidden
-import fastapi  # the baseline every web app pays
-before = set(sys.modules)
-from portal.app import create_app
-app = create_app()
-heavy = sorted(m for m in set(sys.modules) - before
-               if m.split(".")[0] in {"pandas", "great_expectations", "psycopg2", "python_calamine",
-                                      "openpyxl", "pgserver", "numpy", "airflow", "argon2"}
-               or m.startswith("sqlalchemy.engine"))
-print(json.dumps({"heavy": heavy}))
-"""
 
 
 @pytest.mark.portal
 def test_the_portal_imports_nothing_heavy_and_connects_to_nothing(tmp_path):
+    """The DAG files' probe: importing the portal and building its app opens no connection and
+    leaves the examination's heavy libraries (and Airflow, and argon2) to the first request."""
     env = {"IGA_WAREHOUSE_URL": "postgresql://nobody@192.0.2.1:1/nowhere", "PATH": "/usr/bin:/bin",
            "HOME": str(tmp_path), "IGA_HOME": str(tmp_path / "home")}
-    result = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, env=env,
-                            timeout=120, cwd=REPO)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"heavy": []}
+    load = "from portal.app import create_app\ncreate_app()"
+    assert heavy_imports("the portal", "import fastapi", load, env, ("airflow", "argon2"), cwd=REPO) == []
 
 
 @pytest.mark.integration
