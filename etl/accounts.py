@@ -218,6 +218,14 @@ def active_user(engine, user_id: int, session_epoch: int) -> User | None:
     return _user(row) if row else None
 
 
+def log_out(engine, user: User, address: str | None) -> None:
+    """End every session of the account (a copied cookie stops working too)."""
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE portal.user_account SET session_epoch = session_epoch + 1 WHERE user_id = :u"),
+                     {"u": user.user_id})
+        audit(conn, user, "logout", address)
+
+
 def set_language(engine, user: User, language: str) -> None:
     if language in ("fr", "ar"):
         with engine.begin() as conn:

@@ -199,10 +199,12 @@ def create_app(settings: Settings | None = None, engine=None) -> web.PortalMiddl
 
     @app.post("/logout")
     def logout(request: Request, csrf_token: str = Form("")):
+        from etl.accounts import log_out
+
         check_csrf(request, csrf_token)
         user = current_user(request)
         if user is not None:
-            audit(request, user, "logout")
+            log_out(db(), user, web.client_address(request))
         session(request).clear_user()
         return RedirectResponse("/login", status_code=303)
 

@@ -39,6 +39,12 @@ def test_login_sets_a_signed_httponly_samesite_cookie_and_every_page_has_a_csp(p
     home = client.get("/home")
     assert home.status_code == 200 and "Taounate" in home.text
     assert "content-security-policy" in home.headers and home.headers["cache-control"] == "no-store"
+    # Logging out ends the session everywhere: a copy of the cookie no longer opens anything.
+    copied = portal.client()
+    copied.cookies.set("iga_session", client.cookies["iga_session"])
+    assert copied.get("/home").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_of(home.text)}).status_code == 303
+    assert copied.get("/home").status_code == 303
 
 
 def test_the_cookie_is_secure_when_served_over_https(portal):
