@@ -29,6 +29,7 @@ DEFAULT_MAX_CELLS = 6_000_000
 DEFAULT_WORKER_MEMORY_MB = 1536
 DEFAULT_WORKER_TIMEOUT_S = 300
 DEFAULT_DIGEST_SCHEDULE = "0 7 * * 1"  # Mondays 07:00, Africa/Casablanca
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8090"
 
 
 def _variable(name: str):
@@ -53,6 +54,13 @@ class Settings:
     max_cells: int = _variable("IGA_MAX_CELLS")
     worker_memory_mb: int = _variable("IGA_WORKER_MEMORY_MB")
     worker_timeout_s: int = _variable("IGA_WORKER_TIMEOUT_S")
+    # The provinces' portal (portal/): where its links point, its cookie-signing key (None: one is
+    # generated once in home/portal/secret_key), and the Airflow REST API it triggers iga_ingest on.
+    portal_url: str = _variable("IGA_PORTAL_URL")
+    portal_secret_key: str | None = _variable("IGA_PORTAL_SECRET_KEY")
+    airflow_api_url: str | None = _variable("IGA_AIRFLOW_API_URL")  # None: scheduled runs load the files
+    airflow_api_user: str | None = _variable("IGA_AIRFLOW_API_USER")
+    airflow_api_password: str | None = _variable("IGA_AIRFLOW_API_PASSWORD")
 
     @property
     def archive(self) -> Path:
@@ -77,6 +85,10 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    @property
+    def portal_state(self) -> Path:
+        return self.home / "portal"
 
 
 def _whole_number(name: str, default: int) -> int:
@@ -112,6 +124,11 @@ def settings() -> Settings:
         max_cells=_whole_number("IGA_MAX_CELLS", DEFAULT_MAX_CELLS),
         worker_memory_mb=_whole_number("IGA_WORKER_MEMORY_MB", DEFAULT_WORKER_MEMORY_MB),
         worker_timeout_s=_whole_number("IGA_WORKER_TIMEOUT_S", DEFAULT_WORKER_TIMEOUT_S),
+        portal_url=(os.environ.get("IGA_PORTAL_URL") or DEFAULT_PORTAL_URL).rstrip("/"),
+        portal_secret_key=os.environ.get("IGA_PORTAL_SECRET_KEY") or None,
+        airflow_api_url=(os.environ.get("IGA_AIRFLOW_API_URL") or "").rstrip("/") or None,
+        airflow_api_user=os.environ.get("IGA_AIRFLOW_API_USER") or None,
+        airflow_api_password=os.environ.get("IGA_AIRFLOW_API_PASSWORD") or None,
     )
 
 

@@ -26,9 +26,9 @@ class DryRun:
     rows_rejected: int
     reason_fr: str | None
     reason_ar: str | None
-    by_rule: list[tuple[str, str, int]]  # (severity, rule id, count), sorted
+    by_rule: list[tuple[str, str, int]]  # (severity, rule id, count): errors first, then by count
     findings_total: int
-    first_findings: list[dict] = field(default_factory=list)  # the first ones, as in the reports
+    first_findings: list[dict] = field(default_factory=list)  # the first ones in the order to fix them
     compared: str = ""  # how the file was compared with the warehouse
     html_path: Path | None = None
     xlsx_path: Path | None = None
@@ -44,16 +44,34 @@ def dry_run(path: Path, province: str, period: str, report_folder: Path, first: 
     try:
         return run_isolated(_dry_run_here, Path(path), province, period, Path(report_folder), first, limits=limits)
     except ChildFailed as failure:
-        from etl import reference
-        from etl.examine import Examination
-        from etl.periods import period_end
-
-        code = reference.find_province(province)
-        exam = Examination(Path(path), code, period, period_end(period)).refuse(
-            "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
+        exam = _unreadable(path, province, period, failure)
         result = summarise(exam, report_folder, first, "not compared: the file could not be read")
         result.isolated_failure = failure.what
         return result
+
+
+def examine_isolated(path: Path, province: str, period: str, limits=None):
+    """:func:`etl.examine.examine` in a capped child: the same :class:`~etl.examine.Examination`, or a
+    ``FILE_UNREADABLE`` refusal when the child dies or overstays. For a caller that keeps its own
+    warehouse connection (the portal): run the warehouse checks on the result in the caller."""
+    from etl.examine import examine
+    from etl.isolate import ChildFailed, prepare_to_fork, run_isolated
+
+    prepare_to_fork()
+    try:
+        return run_isolated(examine, Path(path), province, period, limits=limits)
+    except ChildFailed as failure:
+        return _unreadable(path, province, period, failure)
+
+
+def _unreadable(path: Path, province: str, period: str, failure):
+    from etl import reference
+    from etl.examine import Examination
+    from etl.periods import period_end
+
+    code = reference.find_province(province)
+    return Examination(Path(path), code, period, period_end(period)).refuse(
+        "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
 
 
 def _dry_run_here(path: Path, province: str, period: str, report_folder: Path, first: int) -> DryRun:
@@ -87,10 +105,11 @@ def compare_with_warehouse(exam) -> str:
 
 def summarise(exam, report_folder: Path, first: int, compared: str) -> DryRun:
     """Write the reports of an examination and sum it up."""
-    from etl.reports import finding_dicts, write_check_report
+    from etl.reports import SEVERITY_ORDER, finding_dicts, fix_order, write_check_report
 
     html_path, xlsx_path = write_check_report(exam, report_folder)
     by_rule = Counter((f.severity, f.rule_id) for f in exam.findings)
+    in_order = sorted(exam.findings, key=lambda f: fix_order(f.rule_id, f.severity, f.sheet, f.excel_row))
     reason_ar = None
     if exam.refused_reason is not None:
         reason_ar = exam.refused_reason.messages()[1]
@@ -98,6 +117,7 @@ def summarise(exam, report_folder: Path, first: int, compared: str) -> DryRun:
         file_name=exam.path.name, province_code=exam.province_code, period=exam.period, status=exam.status,
         rows_read=exam.rows_read, rows_loaded=len(exam.rows), rows_rejected=len(exam.rejected),
         reason_fr=exam.reason_text(), reason_ar=reason_ar,
-        by_rule=sorted((severity, rule, count) for (severity, rule), count in by_rule.items()),
-        findings_total=len(exam.findings), first_findings=finding_dicts(exam.findings[:first]),
+        by_rule=sorted(((severity, rule, count) for (severity, rule), count in by_rule.items()),
+                       key=lambda item: (SEVERITY_ORDER.get(item[0], 3), -item[2], item[1])),
+        findings_total=len(exam.findings), first_findings=finding_dicts(in_order[:first]),
         compared=compared, html_path=html_path, xlsx_path=xlsx_path)
