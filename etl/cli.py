@@ -339,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except IgaError as exc:  # the pipeline's own errors: one line and their exit code, no traceback
         if args.debug:
+            print(getattr(exc, "child_traceback", ""), file=sys.stderr)  # an error in etl.isolate's child
             raise
         print(f"iga {args.command}: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code

@@ -322,7 +322,7 @@ def test_check_prints_the_first_fifty_findings_and_where_the_rest_are(tmp_path, 
     path = write(tmp_path, "many.xlsx", project_workbook(rows))
     assert main(["check", str(path), "--province", "MA-TAO", "--period", "2013"]) == 0
     out = capsys.readouterr().out
-    listed = out.split("Findings (50 of ")[1].split("\n")
+    listed = out.split("what to fix first (50 of ")[1].split("\n")
     assert sum(1 for line in listed if line.startswith(("  warning", "  error", "  info"))) == 50
     assert "more in the findings workbook" in out
 
