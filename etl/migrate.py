@@ -84,6 +84,16 @@ def sync_reference(conn: Connection) -> None:
         text("INSERT INTO ref.header_synonym (synonym_key, column_name) VALUES (:k, :c)"),
         [{"k": k, "c": c} for k, c in reference.header_lookup().items()],
     )
+    conn.execute(text("DELETE FROM ref.matching_word"))
+    conn.execute(
+        text("INSERT INTO ref.matching_word (kind, word, expansion, note) VALUES (:kind, :word, :expansion, :note)"),
+        [nulls(r) for r in reference.read_csv("matching_words.csv")],
+    )
+    conn.execute(text("DELETE FROM ref.rule_consequence"))
+    conn.execute(
+        text("INSERT INTO ref.rule_consequence (cause, consequence, why) VALUES (:cause, :consequence, :why)"),
+        [nulls(r) for r in reference.read_csv("rule_consequences.csv")],
+    )
 
 
 def sync_data_dictionary(conn: Connection) -> None:
