@@ -56,7 +56,9 @@ def _cell(value) -> str:
 
 
 def rule_label(message: str) -> str:
-    """The catalogue message with its placeholders elided: the heading of a group of findings."""
+    """The catalogue message with its placeholders elided: the heading of a group of findings.
+    Optional parts (a suggestion, why a phase was assumed) are left out."""
+    message = re.sub(r"\{(suggestion|note)_(fr|ar)\}", "", message)
     elided = re.sub(r"«\s*\{[a-z_]+\}\s*»|\(\{[a-z_]+\}\)|\{[a-z_]+\}", "…", message)
     return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
 
