@@ -81,7 +81,7 @@ def command_run(args) -> int:
 
     from etl.migrate import migrate
     from etl.pipeline import PipelineFailed, configure_airflow, run_pipeline
-    from etl.warehouse import engine, warehouse_url
+    from etl.warehouse import display_url, engine, warehouse_url
 
     current = settings()
     url = warehouse_url()
@@ -103,7 +103,7 @@ def command_run(args) -> int:
     print(f"Quality reports:  {current.reports}")
     print(f"Mail outbox:      {current.outbox}" if not current.smtp_conn_id
           else f"Mail sent through Airflow connection {current.smtp_conn_id}")
-    print(f"Warehouse:        psql \"$(iga db url)\"   (now {url})")
+    print(f"Warehouse:        psql \"$(iga db url)\"   (now {display_url(url)})")
     return EXIT_OK
 
 
@@ -198,7 +198,7 @@ def command_check(args) -> int:
 
 
 def command_db(args) -> int:
-    from etl.warehouse import engine, stop_embedded, warehouse_url
+    from etl.warehouse import display_url, engine, stop_embedded, warehouse_url
 
     if args.action == "url":
         url = warehouse_url()
@@ -211,8 +211,8 @@ def command_db(args) -> int:
                       "CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE iga_analyst;", file=sys.stderr)
                 return EXIT_DATA_ERRORS
             migrate(engine(url))
-            url = embedded_reader_url(url)
-        print(url.replace("postgresql+psycopg2://", "postgresql://"))
+            url = embedded_reader_url(url, settings().home / "analyst.pgpass")
+        print(display_url(url))
     elif args.action == "migrate":
         from etl.migrate import migrate
 
