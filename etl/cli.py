@@ -5,7 +5,8 @@
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
     iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
                                   docs/warehouse.md, stop the embedded server
-    iga airflow [run|start|stop|status]   Airflow standalone (UI, scheduler) on the embedded defaults
+    iga airflow [run|start|stop|status]   Airflow (UI, scheduler) on the embedded defaults
+    iga deploy check              refuse a production start with example or short secrets
 """
 from __future__ import annotations
 
@@ -237,6 +238,22 @@ def command_db(args) -> int:
     return EXIT_OK
 
 
+def command_deploy(args) -> int:
+    """``iga deploy check``: refuse a production start with example or short secrets, or mail in clear."""
+    import os
+
+    from etl.deployment import deployment_problems
+
+    problems = deployment_problems(dict(os.environ))
+    for problem in problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if problems:
+        print("Set them in .env (see .env.example for how to generate each), then start again.", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    print("Secrets and mail settings: fit for production.")
+    return EXIT_OK
+
+
 def command_airflow(args) -> int:
     from etl import operate
 
@@ -265,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)
-    airflow = commands.add_parser("airflow", help="Airflow standalone: UI, scheduler, DAG processor, triggerer")
+    deploy = commands.add_parser("deploy", help="production checks (docker-compose's airflow-init runs them)")
+    deploy.add_argument("action", choices=("check",))
+    deploy.set_defaults(func=command_deploy)
+    airflow = commands.add_parser("airflow", help="Airflow: UI, scheduler, DAG processor, triggerer")
     airflow.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
                          help="run: in the foreground until Ctrl-C (default); start: in the background")
     airflow.add_argument("--port", type=int, default=None, help="UI/API port on 127.0.0.1 (default 8080, "

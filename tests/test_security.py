@@ -78,3 +78,31 @@ def test_reference_rows_with_quotes_and_reserved_words_in_values_sync_exactly(wa
     with engine.connect() as conn:
         got = conn.execute(text("SELECT name_fr, name_ar FROM ref.region WHERE region_code = 'MA-99'")).one()
     assert tuple(got) == (rows[0]["name_fr"], rows[0]["name_ar"])
+
+
+@pytest.mark.integration
+def test_only_the_warehouse_roles_may_connect_to_its_database(warehouse_url):
+    import uuid
+
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    from etl.migrate import migrate
+
+    migrate(create_engine(warehouse_url))  # a cloned database starts with the default CONNECT for PUBLIC
+    tag = uuid.uuid4().hex[:8]
+    outsider, analyst = f"outsider_{tag}", f"alice_{tag}"
+    admin = create_engine(warehouse_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {outsider} LOGIN; CREATE ROLE {analyst} LOGIN IN ROLE iga_analyst"))
+    try:
+        def connect(user):
+            return psycopg2.connect(make_url(warehouse_url).set(username=user, drivername="postgresql")
+                                    .render_as_string(hide_password=False))
+
+        connect(analyst).close()
+        with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+            connect(outsider).close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP ROLE {outsider}; DROP ROLE {analyst}"))
