@@ -5,6 +5,8 @@
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
     iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
                                   docs/warehouse.md, stop the embedded server
+    iga db backup | restore [FOLDER]   pg_dump + the archive's SHA-256 manifest; restore into an
+                                  empty warehouse and verify every archived file
     iga airflow [run|start|stop|status]   Airflow (UI, scheduler) on the embedded defaults
     iga deploy check              refuse a production start with example or short secrets
 """
@@ -230,12 +232,45 @@ def command_db(args) -> int:
         target.parent.mkdir(exist_ok=True)
         target.write_text(data_dictionary_markdown(engine()), encoding="utf-8")
         print(f"Wrote {target}")
+    elif args.action == "backup":
+        from etl.backup import take_backup
+
+        current = settings()
+        keep = args.keep if args.keep is not None else current.backup_keep
+        folder = take_backup(warehouse_url(), current.backups, current.archive, keep)
+        print(f"Backup written: {folder} (the newest {keep} kept)")
+    elif args.action == "restore":
+        return restore(args)
     elif args.action == "stop":
         if settings().warehouse_url:
             print("IGA_WAREHOUSE_URL is set: that server is not ours to stop.")
         else:
             print("Embedded warehouse stopped." if stop_embedded(settings().pgdata) else "Not running.")
     return EXIT_OK
+
+
+def restore(args) -> int:
+    """``iga db restore FOLDER``: into an empty warehouse, then every archived file checked."""
+    from etl.backup import RestoreRefused, backups, restore_backup
+    from etl.warehouse import warehouse_url
+
+    current = settings()
+    folder = Path(args.backup) if args.backup else (backups(current.backups) or [None])[-1]
+    if folder is None:
+        print(f"No backup in {current.backups}: name one, iga db restore FOLDER", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    try:
+        result = restore_backup(warehouse_url(), folder, current.archive)
+    except RestoreRefused as refused:
+        print(f"Restore refused: {refused}", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    archive = result["archive"]
+    print(f"Restored {folder}: {result['submissions']} submissions; archived files: {len(archive['ok'])} verified, "
+          f"{len(archive['missing'])} missing, {len(archive['damaged'])} damaged (SHA-256)")
+    for state in ("missing", "damaged"):
+        for path in archive[state]:
+            print(f"  {state}: {current.archive / path}", file=sys.stderr)
+    return EXIT_OK if not archive["missing"] and not archive["damaged"] else EXIT_DATA_ERRORS
 
 
 def command_deploy(args) -> int:
@@ -278,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
     check.set_defaults(func=command_check)
     db = commands.add_parser("db", help="the warehouse")
-    db.add_argument("action", choices=("url", "migrate", "docs", "stop"))
+    db.add_argument("action", choices=("url", "migrate", "docs", "backup", "restore", "stop"))
+    db.add_argument("backup", nargs="?", help="with restore: the backup folder (default: the newest)")
+    db.add_argument("--keep", type=int, default=None, help="with backup: how many backups to keep "
+                                                             "(default IGA_BACKUP_KEEP, 7)")
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)

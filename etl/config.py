@@ -22,6 +22,12 @@ class Settings:
     warehouse_url: str | None  # None: the embedded server in home/pgdata
     smtp_conn_id: str | None  # None: mails are written to home/outbox
     mail_from: str
+    backup_dir: Path | None = None  # None: home/backups
+    backup_keep: int = 7  # backups the iga_backup DAG keeps
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir or self.home / "backups"
 
     @property
     def archive(self) -> Path:
@@ -60,4 +66,6 @@ def settings() -> Settings:
         warehouse_url=os.environ.get("IGA_WAREHOUSE_URL") or None,
         smtp_conn_id=smtp_conn_id or None,
         mail_from=os.environ.get("IGA_MAIL_FROM", "iga-pipeline@indh.local"),
+        backup_dir=Path(os.environ["IGA_BACKUP_DIR"]).resolve() if os.environ.get("IGA_BACKUP_DIR") else None,
+        backup_keep=int(os.environ.get("IGA_BACKUP_KEEP") or 7),
     )

@@ -349,7 +349,7 @@ def banner(processes: AirflowProcesses) -> str:
         "",
         f"Airflow is up: UI and REST API at {processes.api_url}",
         f"  user: admin   password: in {password_file}",
-        f"  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality",
+        f"  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality, iga_backup (daily)",
         f"  landing folder: {processes.env['IGA_LANDING']}",
         "  mail: " + ("through the Airflow connection in AIRFLOW_CONN_IGA_SMTP" if processes.env.get("AIRFLOW_CONN_IGA_SMTP")
                       else f"written to {Path(processes.env['IGA_HOME']) / 'outbox'} (no SMTP connection set)"),

@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.dag
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
-DAG_IDS = {"iga_ingest", "iga_publish", "iga_quality"}
+DAG_IDS = {"iga_ingest", "iga_publish", "iga_quality", "iga_backup"}
 
 # Runs in a fresh interpreter: imports one DAG file with sockets forbidden, then reports which
 # heavy modules the import pulled in.
