@@ -4,9 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps demo run test bench clean-state airflow airflow-start airflow-stop airflow-status compose-check
+.PHONY: help install system-deps demo run test lint bench clean-state airflow airflow-start airflow-stop airflow-status compose-check
 SYSTEM_PACKAGES := chromium docker-compose
 
+## Create .venv with the project and its test tools, at the versions of constraints.txt (the default).
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -22,9 +23,9 @@ demo: $(STAMP)
 run: $(STAMP)
 	$(BIN)/iga run
 
-## Debian packages some tests use: chromium (reports opened in a real browser) and docker-compose
-## (validates docker-compose.yml). Installed when missing and we are root with apt-get; otherwise
-## the tests that need them say so.
+## Debian packages some tests use (chromium, docker-compose), installed when missing and we are root.
+## chromium opens the reports in a real browser, docker-compose validates docker-compose.yml; without
+## apt-get as root, the tests that need them say so.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -35,12 +36,21 @@ system-deps:
 	  else echo "Not installed (apt-get as root would add them):$$missing"; fi; \
 	fi
 
-## The whole test suite (CI calls this).
-test: $(STAMP) system-deps
+## The whole test suite (CI calls this): the linter first, then pytest.
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Airflow standalone (UI, scheduler, DAG processor, triggerer) on the embedded defaults, in the
-## foreground: prints the UI address and where the admin password is; Ctrl-C stops every process.
+## Lint with ruff: the rules of [tool.ruff] in pyproject.toml (the code is never reformatted).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## List the targets, one line each.
+help:
+	@awk '/^## /{ if (!doc) doc = substr($$0, 4); next } \
+	     /^[a-z][a-z-]*:/{ if (doc) { split($$0, t, ":"); printf "  %-16s %s\n", t[1], doc } } { doc = "" }' $(MAKEFILE_LIST)
+
+## Airflow standalone in the foreground on the embedded defaults; Ctrl-C stops every process.
+## (UI, scheduler, DAG processor, triggerer: prints the UI address and where the admin password is.)
 airflow: $(STAMP)
 	$(BIN)/iga airflow run $(if $(PORT),--port $(PORT))
 
@@ -48,9 +58,11 @@ airflow: $(STAMP)
 airflow-start: $(STAMP)
 	$(BIN)/iga airflow start $(if $(PORT),--port $(PORT))
 
+## Stop what `make airflow-start` started.
 airflow-stop: $(STAMP)
 	$(BIN)/iga airflow stop
 
+## Whether the background Airflow runs and is healthy, with its address (exit 1 when not).
 airflow-status: $(STAMP)
 	$(BIN)/iga airflow status
 

@@ -141,8 +141,9 @@ def pipeline_once(path: Path, url: str) -> dict[str, float]:
     from sqlalchemy import create_engine
 
     from etl.examine import examine
-    from etl.load import load_submission, sha256_of
+    from etl.load import load_submission
     from etl.publish import refresh_marts
+    from etl.read import sha256_of
 
     os.environ["IGA_WAREHOUSE_URL"] = url
     engine = create_engine(url)

@@ -22,7 +22,7 @@ import datetime as dt
 from airflow.sdk import Asset, dag, get_current_context, task
 
 from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
-from etl.notify import TaskFailureMail
+from etl.notify import task_defaults
 
 WAREHOUSE = Asset(name=WAREHOUSE_ASSET_NAME, uri=WAREHOUSE_ASSET_URI)
 
@@ -36,11 +36,7 @@ WAREHOUSE = Asset(name=WAREHOUSE_ASSET_NAME, uri=WAREHOUSE_ASSET_URI)
     is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={
-        "retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=10),
-        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
-    },
+    default_args=task_defaults(),  # retries, then mails the operators (etl/notify.py)
 )
 def iga_ingest():
     @task

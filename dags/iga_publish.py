@@ -16,7 +16,7 @@ import datetime as dt
 from airflow.sdk import Asset, dag, task
 
 from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
-from etl.notify import TaskFailureMail
+from etl.notify import task_defaults
 
 
 @dag(
@@ -28,11 +28,7 @@ from etl.notify import TaskFailureMail
     is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={
-        "retries": 2, "retry_delay": dt.timedelta(seconds=30), "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=10),
-        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
-    },
+    default_args=task_defaults(),  # retries, then mails the operators (etl/notify.py)
 )
 def iga_publish():
     @task

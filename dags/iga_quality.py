@@ -20,14 +20,14 @@ that failed resends exactly what was not sent (a digest that failed is sent agai
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, get_current_context, task
 
 from etl.assets import WAREHOUSE_ASSET_NAME, WAREHOUSE_ASSET_URI
-from etl.notify import TaskFailureMail
+from etl.config import settings
+from etl.notify import task_defaults
 
-DIGEST_SCHEDULE = os.environ.get("IGA_DIGEST_SCHEDULE", "0 7 * * 1")
+DIGEST_SCHEDULE = settings().digest_schedule
 
 
 @dag(
@@ -42,11 +42,7 @@ DIGEST_SCHEDULE = os.environ.get("IGA_DIGEST_SCHEDULE", "0 7 * * 1")
     is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={
-        "retries": 3, "retry_delay": dt.timedelta(minutes=1), "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=10),
-        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
-    },
+    default_args=task_defaults(retries=3, retry_delay=dt.timedelta(minutes=1)),  # then mails the operators
 )
 def iga_quality():
     @task

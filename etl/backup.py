@@ -19,36 +19,39 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from sqlalchemy import text
 
-from etl.load import sha256_of
+from etl.config import environment, settings
+from etl.errors import EXIT_DATA_ERRORS, IgaError
+from etl.read import sha256_of
 
 DUMP = "warehouse.dump"
 MANIFEST = "manifest.json"
 WAREHOUSE_SCHEMAS = ("ref", "core", "quality", "mart", "meta")
 
 
-class BackupFailed(RuntimeError):
+class BackupFailed(IgaError, RuntimeError):
     """A backup could not be taken or is not trustworthy; the message says which part."""
 
 
-class RestoreRefused(RuntimeError):
+class RestoreRefused(IgaError, RuntimeError):
     """The restore was not attempted (target not empty, backup damaged) or did not complete."""
+
+    exit_code = EXIT_DATA_ERRORS
 
 
 def pg_tool(name: str) -> str:
     """The path of a PostgreSQL client tool: ``IGA_PG_BIN``, else the binaries pgserver ships."""
-    folder = os.environ.get("IGA_PG_BIN")
-    if not folder:
+    folder = settings().pg_bin
+    if folder is None:
         import pgserver
 
-        folder = str(Path(pgserver.__file__).parent / "pginstall" / "bin")
-    return str(Path(folder) / name)
+        folder = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return str(folder / name)
 
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
@@ -56,7 +59,7 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    env = dict(os.environ)
+    env = environment()
     if parsed.password:
         env["PGPASSWORD"] = parsed.password
     uri = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
@@ -182,7 +185,6 @@ def restore_backup(url: str, folder: Path, archive_root: Path) -> dict:
 
 def scheduled_backup() -> str:
     """The ``iga_backup`` DAG's task: a backup of the configured warehouse, keeping the newest N."""
-    from etl.config import settings
     from etl.warehouse import warehouse_url
 
     current = settings()

@@ -18,16 +18,8 @@ import sys
 from pathlib import Path
 
 from etl.config import settings
-
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_REFUSED, EXIT_PIPELINE_FAILED = 0, 1, 2, 3
-
-
-def _mad(value) -> str:
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
-
-
-def _count(value) -> str:
-    return f"{value:,}".replace(",", " ")
+from etl.errors import EXIT_DATA_ERRORS, EXIT_OK, EXIT_PIPELINE_FAILED, EXIT_REFUSED, IgaError
+from etl.formatting import format_amount, format_count
 
 
 def print_national_summary(url: str) -> None:
@@ -47,9 +39,9 @@ def print_national_summary(url: str) -> None:
     print("-" * len(header))
 
     def line(name: str, row) -> str:
-        return (f"{name[:27]:<28}{_count(row['projects']):>9}{_mad(row['total_cost_mad']):>20}"
-                f"{_mad(row['indh_contribution_mad']):>20}{_count(row['beneficiaries']):>9}"
-                f"{_count(row['women']):>8}{_count(row['youth']):>8}{_count(row['jobs_created']):>8}")
+        return (f"{name[:27]:<28}{format_count(row['projects']):>9}{format_amount(row['total_cost_mad']):>20}"
+                f"{format_amount(row['indh_contribution_mad']):>20}{format_count(row['beneficiaries']):>9}"
+                f"{format_count(row['women']):>8}{format_count(row['youth']):>8}{format_count(row['jobs_created']):>8}")
 
     for region in regions:
         print(line(region["region_name_fr"], region))
@@ -83,7 +75,7 @@ def command_run(args) -> int:
     from sqlalchemy import text
 
     from etl.migrate import migrate
-    from etl.pipeline import PipelineFailed, configure_airflow, run_pipeline
+    from etl.pipeline import configure_airflow, run_pipeline
     from etl.warehouse import display_url, engine, warehouse_url
 
     current = settings()
@@ -93,11 +85,7 @@ def command_run(args) -> int:
         before = conn.execute(text("SELECT coalesce(max(submission_id), 0) FROM core.submission")).scalar_one()
     configure_airflow(current, url)
     print(f"Landing folder: {current.landing}")
-    try:
-        run_pipeline()
-    except PipelineFailed as exc:
-        print(f"Pipeline failed: {exc}", file=sys.stderr)
-        return EXIT_PIPELINE_FAILED
+    run_pipeline()  # a failed DAG run raises PipelineFailed: main() says so, exit 3
     print("\nThis run:")
     print_run_report(url, before)
     print("\nNational summary (mart.region_summary, mart.national_summary):")
@@ -224,7 +212,6 @@ def command_db(args) -> int:
     elif args.action == "docs":
         from etl.config import REPO_ROOT
         from etl.dictionary import data_dictionary_markdown
-
         from etl.migrate import migrate
 
         migrate(engine())
@@ -251,7 +238,7 @@ def command_db(args) -> int:
 
 def restore(args) -> int:
     """``iga db restore FOLDER``: into an empty warehouse, then every archived file checked."""
-    from etl.backup import RestoreRefused, backups, restore_backup
+    from etl.backup import backups, restore_backup
     from etl.warehouse import warehouse_url
 
     current = settings()
@@ -259,11 +246,7 @@ def restore(args) -> int:
     if folder is None:
         print(f"No backup in {current.backups}: name one, iga db restore FOLDER", file=sys.stderr)
         return EXIT_DATA_ERRORS
-    try:
-        result = restore_backup(warehouse_url(), folder, current.archive)
-    except RestoreRefused as refused:
-        print(f"Restore refused: {refused}", file=sys.stderr)
-        return EXIT_DATA_ERRORS
+    result = restore_backup(warehouse_url(), folder, current.archive)  # RestoreRefused: one line, exit 1
     archive = result["archive"]
     print(f"Restored {folder}: {result['submissions']} submissions; archived files: {len(archive['ok'])} verified, "
           f"{len(archive['missing'])} missing, {len(archive['damaged'])} damaged (SHA-256)")
@@ -275,11 +258,10 @@ def restore(args) -> int:
 
 def command_deploy(args) -> int:
     """``iga deploy check``: refuse a production start with example or short secrets, or mail in clear."""
-    import os
-
+    from etl.config import environment
     from etl.deployment import deployment_problems
 
-    problems = deployment_problems(dict(os.environ))
+    problems = deployment_problems(environment())
     for problem in problems:
         print(f"refused: {problem}", file=sys.stderr)
     if problems:
@@ -331,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     airflow.set_defaults(func=command_airflow)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except IgaError as exc:  # the pipeline's own errors: one line and their exit code, no traceback
+        print(f"iga {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

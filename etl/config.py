@@ -1,12 +1,17 @@
 """Where things live, from the environment, with embedded defaults.
 
-Every setting has a default that works on a fresh machine; nothing here opens a connection.
+Every ``IGA_*`` variable is a field of :class:`Settings` (its name in the field's metadata) and is
+read here only; the README's configuration table lists the same variables. Every setting has a
+default that works on a fresh machine; nothing here opens a connection, and the module is light to
+import (DAG files read the digest schedule from it while parsing).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from etl.errors import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = REPO_ROOT / "sql"
@@ -14,20 +19,39 @@ REFERENCE_DIR = REPO_ROOT / "reference"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 DAGS_DIR = REPO_ROOT / "dags"
 
+DEFAULT_MAX_FILE_MB = 50
+DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
+DEFAULT_DIGEST_SCHEDULE = "0 7 * * 1"  # Mondays 07:00, Africa/Casablanca
+DEFAULT_BACKUP_KEEP = 7
+
+
+def _variable(name: str):
+    return field(metadata={"env": name})
+
 
 @dataclass(frozen=True)
 class Settings:
-    home: Path
-    landing: Path
-    warehouse_url: str | None  # None: the embedded server in home/pgdata
-    smtp_conn_id: str | None  # None: mails are written to home/outbox
-    mail_from: str
-    backup_dir: Path | None = None  # None: home/backups
-    backup_keep: int = 7  # backups the iga_backup DAG keeps
+    home: Path = _variable("IGA_HOME")
+    landing: Path = _variable("IGA_LANDING")
+    warehouse_url: str | None = _variable("IGA_WAREHOUSE_URL")  # None: the embedded server in home/pgdata
+    smtp_conn_id: str | None = _variable("IGA_SMTP_CONN_ID")  # None: mails are written to home/outbox
+    mail_from: str = _variable("IGA_MAIL_FROM")
+    owners_file: Path = _variable("IGA_OWNERS_FILE")
+    policy_file: Path = _variable("IGA_POLICY_FILE")
+    reporting_calendar: Path = _variable("IGA_REPORTING_CALENDAR")
+    digest_schedule: str = _variable("IGA_DIGEST_SCHEDULE")
+    operator_emails: tuple[str, ...] = _variable("IGA_OPERATOR_EMAILS")  # empty: the owners file's NATIONAL
+    max_file_mb: int = _variable("IGA_MAX_FILE_MB")
+    max_rows: int = _variable("IGA_MAX_ROWS")
+    max_uncompressed_mb: int = _variable("IGA_MAX_UNCOMPRESSED_MB")
+    backup_dir: Path = _variable("IGA_BACKUP_DIR")
+    backup_keep: int = _variable("IGA_BACKUP_KEEP")  # backups the iga_backup DAG keeps
+    pg_bin: Path | None = _variable("IGA_PG_BIN")  # None: the PostgreSQL client tools pgserver ships
 
     @property
     def backups(self) -> Path:
-        return self.backup_dir or self.home / "backups"
+        return self.backup_dir
 
     @property
     def archive(self) -> Path:
@@ -54,6 +78,14 @@ class Settings:
         return self.home / "airflow"
 
 
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}") from None
+
+
 def settings() -> Settings:
     home = Path(os.environ.get("IGA_HOME") or ".iga").resolve()
     landing = Path(os.environ.get("IGA_LANDING") or home / "landing").resolve()
@@ -66,6 +98,29 @@ def settings() -> Settings:
         warehouse_url=os.environ.get("IGA_WAREHOUSE_URL") or None,
         smtp_conn_id=smtp_conn_id or None,
         mail_from=os.environ.get("IGA_MAIL_FROM", "iga-pipeline@indh.local"),
-        backup_dir=Path(os.environ["IGA_BACKUP_DIR"]).resolve() if os.environ.get("IGA_BACKUP_DIR") else None,
-        backup_keep=int(os.environ.get("IGA_BACKUP_KEEP") or 7),
+        owners_file=Path(os.environ.get("IGA_OWNERS_FILE") or REFERENCE_DIR / "owners.csv"),
+        policy_file=Path(os.environ.get("IGA_POLICY_FILE") or REFERENCE_DIR / "policy.csv"),
+        reporting_calendar=Path(os.environ.get("IGA_REPORTING_CALENDAR")
+                                or REFERENCE_DIR / "reporting_calendar.csv"),
+        digest_schedule=os.environ.get("IGA_DIGEST_SCHEDULE", DEFAULT_DIGEST_SCHEDULE),
+        operator_emails=tuple(a.strip() for a in os.environ.get("IGA_OPERATOR_EMAILS", "").split(",")
+                              if a.strip()),
+        max_file_mb=_whole_number("IGA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
+        max_rows=_whole_number("IGA_MAX_ROWS", DEFAULT_MAX_ROWS),
+        max_uncompressed_mb=_whole_number("IGA_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB),
+        backup_dir=Path(os.environ.get("IGA_BACKUP_DIR") or home / "backups").resolve(),
+        backup_keep=_whole_number("IGA_BACKUP_KEEP", DEFAULT_BACKUP_KEEP),
+        pg_bin=Path(os.environ["IGA_PG_BIN"]) if os.environ.get("IGA_PG_BIN") else None,
     )
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's whole environment: what the processes the pipeline starts inherit."""
+    return dict(os.environ)
+
+
+def variables() -> dict[str, str]:
+    """Each ``IGA_*`` variable the pipeline reads -> its :class:`Settings` field."""
+    from dataclasses import fields
+
+    return {f.metadata["env"]: f.name for f in fields(Settings)}

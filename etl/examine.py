@@ -5,31 +5,17 @@ answer before and after upload is the same.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import reference
-from etl.normalise import REQUIRED_COLUMNS, Finding, ProjectSheet, read_project_sheets
+from etl.findings import Finding
+from etl.normalise import REQUIRED_COLUMNS, ProjectSheet, read_project_sheets
+from etl.periods import period_end
 from etl.quality_checks import check_file
 from etl.read import UnreadableFile, read_file
 from etl.validate import validate_rows
-
-_PERIOD = re.compile(r"(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?")
-
-
-def period_end(period: str) -> dt.date | None:
-    """'2013' -> 2013-12-31, '2013-Q2' -> 2013-06-30, '2013-06' -> 2013-06-30; None if not a period."""
-    match = _PERIOD.fullmatch(period.strip().upper())
-    if not match:
-        return None
-    year = int(match.group(1))
-    if not 2005 <= year <= dt.date.today().year + 1:
-        return None
-    month = int(match.group(2)) * 3 if match.group(2) else int(match.group(3) or 12)
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 @dataclass

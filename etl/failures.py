@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from etl.errors import IgaError
+
 COPY_LINE = re.compile(r"COPY (\w+), line (\d+)")
 
 
@@ -61,7 +63,7 @@ def failing_row(error: BaseException, exam) -> tuple[str | None, int | None]:
     return sheet.name, row["excel_row"]
 
 
-class SubmissionFailed(RuntimeError):
+class SubmissionFailed(IgaError, RuntimeError):
     """Loading one landing file failed; the message names the file, the error and the row only."""
 
     def __init__(self, landing_path: str, error: BaseException, exam=None):

@@ -14,8 +14,9 @@ from sqlalchemy import text
 from etl.config import settings
 from etl.examine import examine
 from etl.failures import SubmissionFailed
-from etl.load import load_submission, sha256_of
+from etl.load import load_submission
 from etl.quality_checks import warehouse_checks
+from etl.read import sha256_of
 from etl.warehouse import engine
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import itertools
 import json
@@ -20,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from etl.config import SQL_DIR
+from etl.errors import IgaError
 from etl.examine import Examination
 
 VERSION_COLUMNS = (
@@ -35,20 +35,12 @@ REJECTED_COLUMNS = ("submission_id", "sheet", "excel_row", "project_code", "raw"
 PROVINCE_LOCK_NAMESPACE = 7_301
 
 
-class UnknownReferenceCode(RuntimeError):
+class UnknownReferenceCode(IgaError, RuntimeError):
     """A row carries a code the ref tables lack: a pipeline fault (reference files out of sync)."""
 
 
 def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cents_text(cents: int | None) -> str | None:

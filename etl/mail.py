@@ -8,14 +8,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import mimetypes
-import os
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from etl.config import REFERENCE_DIR, settings
+from etl.config import settings
 
 NATIONAL = "NATIONAL"
 
@@ -30,9 +29,8 @@ class Mail:
 
 def owners() -> dict[str, list[str]]:
     """Province code (or NATIONAL) -> addresses; ``IGA_OWNERS_FILE`` overrides the versioned file."""
-    path = Path(os.environ.get("IGA_OWNERS_FILE") or REFERENCE_DIR / "owners.csv")
     registry: dict[str, list[str]] = {}
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(settings().owners_file, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             registry.setdefault(row["province_code"].strip(), []).append(row["email"].strip())
     return registry

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from etl import reference
 from etl.config import SQL_DIR
+from etl.errors import IgaError
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 7_301_001  # pg_advisory_xact_lock key: one migrator at a time
@@ -43,7 +44,7 @@ def run_script(conn: Connection, script: str) -> None:
         cursor.execute(script)
 
 
-class ReferenceColumnsMismatch(ValueError):
+class ReferenceColumnsMismatch(IgaError, ValueError):
     """A reference CSV names columns its table does not have: refused before any SQL is built."""
 
 

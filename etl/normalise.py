@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl import reference, values
+from etl.findings import Finding
 from etl.read import RawSheet
 
 CANONICAL_COLUMNS = (
@@ -39,28 +40,6 @@ _TOTAL_WORDS = ("total", "sous total", "s total", "totaux", "total general", "en
 _TOTAL_START = re.compile(r"(?i)[\s\W]*(to|so|s\W|en|cu|gr|ال|مج|ا|إ)")
 # "Total province", "المجموع الفرعي": a totals word followed by more words (not "Totalement ...").
 _TOTAL_PREFIXES = tuple(word + " " for word in _TOTAL_WORDS)
-
-
-@dataclass
-class Finding:
-    rule_id: str
-    sheet: str | None = None
-    excel_row: int | None = None
-    column_header: str | None = None
-    value: object = None
-    project_code: str | None = None
-    params: dict = field(default_factory=dict)
-
-    @property
-    def severity(self) -> str:
-        return reference.rules()[self.rule_id].severity
-
-    def messages(self) -> tuple[str, str]:
-        rule = reference.rules()[self.rule_id]
-        params = {"value": "" if self.value is None else self.value, "detail": "", **self.params}
-        # A detail given in both languages (a reader's refusal) goes to each message in its own.
-        arabic = {**params, "detail": params.get("detail_ar", params["detail"])}
-        return rule.message_fr.format(**params), rule.message_ar.format(**arabic)
 
 
 @dataclass

@@ -10,15 +10,16 @@ file. Light to import: DAG files import it while parsing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import html
-import os
 
 from airflow.sdk import BaseNotifier
 
+from etl.config import settings
+
 
 def operator_addresses() -> list[str]:
-    configured = os.environ.get("IGA_OPERATOR_EMAILS", "")
-    addresses = [a.strip() for a in configured.split(",") if a.strip()]
+    addresses = list(settings().operator_emails)
     if addresses:
         return addresses
     from etl.mail import NATIONAL, owners
@@ -66,3 +67,13 @@ class TaskFailureMail(BaseNotifier):
                              label)
             return
         deliver(Mail(to=to, subject=f"[IGA] Échec / فشل : {label}", html=body))
+
+
+def task_defaults(*, retries: int = 2, retry_delay: dt.timedelta = dt.timedelta(seconds=30)) -> dict:
+    """The ``default_args`` of every DAG: each task retries with exponential backoff, then mails the
+    operators (:class:`TaskFailureMail`) which task failed."""
+    return {
+        "retries": retries, "retry_delay": retry_delay, "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=10),
+        "on_failure_callback": [TaskFailureMail()],
+    }

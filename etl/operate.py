@@ -25,7 +25,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl.config import DAGS_DIR, Settings
+from etl.config import DAGS_DIR, Settings, environment
+from etl.errors import IgaError
 from etl.private_files import private_dir, write_secret
 
 STATE_FILE = "iga-airflow.json"  # in AIRFLOW_HOME: what `iga airflow start` started
@@ -39,7 +40,7 @@ LOCAL_COMPONENTS = {
 }
 
 
-class AirflowNotReady(RuntimeError):
+class AirflowNotReady(IgaError, RuntimeError):
     """Airflow did not become healthy in time; the message says which part and where its log is."""
 
 
@@ -64,7 +65,7 @@ def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_ur
     workers must inherit it; sized for a small machine (2 cores).
     """
     airflow_home = current.airflow_home
-    env = dict(os.environ)
+    env = environment()
     # `airflow standalone` and the executors spawn `airflow …`: the venv's bin/ must come first.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     env.update({
@@ -349,7 +350,7 @@ def banner(processes: AirflowProcesses) -> str:
         "",
         f"Airflow is up: UI and REST API at {processes.api_url}",
         f"  user: admin   password: in {password_file}",
-        f"  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality, iga_backup (daily)",
+        "  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality, iga_backup (daily)",
         f"  landing folder: {processes.env['IGA_LANDING']}",
         "  mail: " + ("through the Airflow connection in AIRFLOW_CONN_IGA_SMTP" if processes.env.get("AIRFLOW_CONN_IGA_SMTP")
                       else f"written to {Path(processes.env['IGA_HOME']) / 'outbox'} (no SMTP connection set)"),

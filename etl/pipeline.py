@@ -9,13 +9,14 @@ import logging
 import os
 import warnings
 
-from etl.config import DAGS_DIR, Settings
+from etl.config import DAGS_DIR, Settings, environment
+from etl.errors import IgaError
 
 DAG_ORDER = ("iga_ingest", "iga_publish", "iga_quality")
 log = logging.getLogger(__name__)
 
 
-class PipelineFailed(RuntimeError):
+class PipelineFailed(IgaError, RuntimeError):
     """A DAG run did not succeed: the pipeline itself could not work (not a refused file)."""
 
 
@@ -45,7 +46,7 @@ _airflow_db_ready: set[str] = set()
 
 def migrate_airflow_db() -> None:
     """Create or upgrade Airflow's metadata DB (once per process and database)."""
-    conn = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    conn = environment()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     if conn in _airflow_db_ready:
         return
     from airflow.utils.db import initdb

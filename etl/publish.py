@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from etl import reference
 from etl.config import SQL_DIR, settings
+from etl.formatting import format_amount, format_count, format_share
 from etl.warehouse import engine
 
 # The views analysts read, and the order of the published files; all computed from mart.indicator.
@@ -180,10 +181,10 @@ def _fmt(column: str, value: object) -> str:
         return "—"
     if isinstance(value, Decimal):
         if column.endswith("_share"):
-            return f"{value * 100:.1f} %".replace(".", ",")
-        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",")
+            return format_share(value)
+        return format_amount(value)
     if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
+        return format_count(value)
     return escape(str(value))
 
 
@@ -217,8 +218,8 @@ def national_report_html(tables: dict, charts: dict[str, Path], generated_at: dt
 <title>INDH — Activités génératrices de revenus — rapport national</title>
 <style>body{{font-family:'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222}}h1{{color:#0b5}}
 .cards{{display:flex;flex-wrap:wrap;gap:10px}}.card{{border:1px solid #ccc;border-radius:6px;padding:8px 12px;
-min-width:150px;display:flex;flex-direction:column}}.card b{{font-size:1.3em}}
-table{{border-collapse:collapse;font-size:12px;margin:12px 0}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}
+min-width:150px;display:flex;flex-direction:column}}.card b{{font-size:1.3em;white-space:nowrap}}
+table{{border-collapse:collapse;font-size:12px;margin:12px 0}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}td{{white-space:nowrap}}
 th{{background:#eef6ee}}figure{{display:inline-block;margin:8px}}img{{max-width:560px}}</style></head><body>
 <h1>Activités génératrices de revenus — situation nationale</h1>
 <h2 dir="rtl" lang="ar">الأنشطة المدرة للدخل — الوضعية الوطنية</h2>

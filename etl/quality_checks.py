@@ -8,7 +8,7 @@
 - :func:`warehouse_checks`: both of the above against the warehouse, on a read-only connection,
   before the load transaction (what ``iga ingest`` and ``iga check`` call).
 
-Every check returns :class:`~etl.normalise.Finding` objects at the sheet, Excel row and column the
+Every check returns :class:`~etl.findings.Finding` objects at the sheet, Excel row and column the
 clerk sees, with a rule of ``reference/rules.csv``. All of them are warnings except the file-level
 refusals, so they never change which rows are loaded.
 """
@@ -24,8 +24,10 @@ from sqlalchemy import text
 
 from etl import reference
 from etl.config import SQL_DIR
-from etl.normalise import Finding
-from etl.validate import format_mad, policy_for_year
+from etl.findings import Finding
+from etl.formatting import format_rounded_mad
+from etl.periods import period_start
+from etl.validate import policy_for_year
 
 # MAD of a normal distribution is 0.6745 standard deviations: z = 0.6745 (x - median) / MAD.
 MAD_TO_SIGMA = 0.6745
@@ -38,21 +40,6 @@ OUTLIER_METRICS = {
     "W_COST_PER_BENEFICIARY_OUTLIER": ("beneficiaries", "beneficiaries"),
     "W_COST_PER_JOB_OUTLIER": ("jobs_created", "jobs_created"),
 }
-
-
-def period_start(period: str) -> dt.date | None:
-    """'2013' -> 2013-01-01, '2013-Q2' -> 2013-04-01, '2013-06' -> 2013-06-01."""
-    from etl.examine import period_end
-
-    end = period_end(period)
-    if end is None:
-        return None
-    text_ = period.strip().upper()
-    if "-Q" in text_:
-        return dt.date(end.year, end.month - 2, 1)
-    if "-" in text_:
-        return dt.date(end.year, end.month, 1)
-    return dt.date(end.year, 1, 1)
 
 
 def check_file(exam, today: dt.date | None = None):
@@ -127,10 +114,6 @@ def _figure(row: dict, divisor: str) -> float | None:
     return total / 100 / count
 
 
-def _round_mad(value: float) -> str:
-    return format_mad(round(value) * 100).removesuffix(",00")
-
-
 def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
     """Cost per beneficiary and per job far from the sector's usual range (warnings).
 
@@ -182,8 +165,8 @@ def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
                     low, high = found.bounds(policy.outlier_robust_z)
                     sector = sectors.get(row["sector_code"], {})
                     findings.append(Finding(rule_id, sheet.name, row["excel_row"], sheet.headers.get(column),
-                                            _round_mad(figure), row["project_code"], {
-                                                "low": _round_mad(low), "high": _round_mad(high),
+                                            format_rounded_mad(figure), row["project_code"], {
+                                                "low": format_rounded_mad(low), "high": format_rounded_mad(high),
                                                 "sector_fr": sector.get("name_fr", row["sector_code"]),
                                                 "sector_ar": sector.get("name_ar", row["sector_code"]),
                                                 "scope_fr": "au niveau national" if scope == "nation"

@@ -13,23 +13,23 @@ also finds the hidden rows calamine does not report. Each sheet's dimensions are
 the row limit before its cells become Python objects; hidden sheets are listed, not read.
 
 Every refusal is an :class:`UnreadableFile` with a rule id from ``reference/rules.csv``, so the
-clerk gets one clear reason in French and Arabic. Limits come from the environment
+clerk gets one clear reason in French and Arabic. Limits come from the settings
 (``IGA_MAX_FILE_MB``, ``IGA_MAX_ROWS``, ``IGA_MAX_UNCOMPRESSED_MB``).
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import os
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_FILE_MB = 50
-DEFAULT_MAX_ROWS = 200_000
-DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
+from etl.config import settings
+from etl.errors import EXIT_REFUSED, IgaError
+
 # A deflated sheet of real data shrinks 5-30 times; deflate cannot do better than ~1030:1, which is
 # what bombs use. Entries above this ratio (and above a few MB) are refused without inflating them.
 MAX_ZIP_RATIO = 200
@@ -44,7 +44,7 @@ def _utf16(name: str) -> bytes:
     return name.encode("utf-16-le")
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(IgaError):
     """The file cannot be read at all.
 
     ``rule_id`` names the reason in the rule catalogue; ``params`` fill its message;
@@ -57,6 +57,8 @@ class UnreadableFile(Exception):
         self.detail_ar = detail_ar
         self.rule_id = rule_id
         self.params = params
+
+    exit_code = EXIT_REFUSED
 
 
 @dataclass
@@ -76,19 +78,21 @@ class Limits:
     max_uncompressed_bytes: int
 
     @classmethod
-    def from_environment(cls) -> "Limits":
-        def number(name: str, default: int) -> int:
-            value = os.environ.get(name, "").strip()
-            try:
-                return int(value) if value else default
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-
+    def from_settings(cls) -> "Limits":
+        current = settings()
         return cls(
-            max_file_bytes=number("IGA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB) * 1024 * 1024,
-            max_rows=number("IGA_MAX_ROWS", DEFAULT_MAX_ROWS),
-            max_uncompressed_bytes=number("IGA_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB) * 1024 * 1024,
+            max_file_bytes=current.max_file_mb * 1024 * 1024,
+            max_rows=current.max_rows,
+            max_uncompressed_bytes=current.max_uncompressed_mb * 1024 * 1024,
         )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def sniff_format(head: bytes) -> str:
@@ -112,7 +116,7 @@ def sniff_format(head: bytes) -> str:
 
 
 def read_file(path: Path, limits: Limits | None = None) -> list[RawSheet]:
-    limits = limits or Limits.from_environment()
+    limits = limits or Limits.from_settings()
     size = path.stat().st_size
     if size == 0:
         raise UnreadableFile("le fichier est vide.", "الملف فارغ.", "FILE_EMPTY")
@@ -198,7 +202,7 @@ def read_workbook(data: bytes, file_format: str, limits: Limits | None = None,
     """Every worksheet's cells (hidden sheets are listed, not read), from the bytes in memory."""
     from python_calamine import CalamineWorkbook
 
-    limits = limits or Limits.from_environment()
+    limits = limits or Limits.from_settings()
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))  # by content, not by extension
         sheets = []
@@ -357,7 +361,7 @@ def choose_delimiter(text: str) -> str:
 
 
 def read_text_table(data: bytes, name: str, limits: Limits | None = None) -> RawSheet:
-    limits = limits or Limits.from_environment()
+    limits = limits or Limits.from_settings()
     text = decode_text(data)
     if "\x00" in text:
         raise UnreadableFile("un fichier binaire inconnu", "ملف ثنائي غير معروف", "FILE_NOT_SPREADSHEET",

@@ -12,20 +12,18 @@ by the next run and never lost (see :mod:`etl.mail`).
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 from sqlalchemy import text
 
-from etl.config import REFERENCE_DIR, SQL_DIR, settings
+from etl.config import SQL_DIR, settings
 from etl.findings_xlsx import SEVERITY_LABELS, write_findings_xlsx
 from etl.mail import NATIONAL, Mail, deliver, owners
+from etl.periods import DuePeriod, current_period, missing_periods, reporting_calendar
 
 STATUS_LABELS = {
     "loaded": ("chargé", "محمل"),
@@ -184,27 +182,6 @@ def send_submission_reports() -> list[str]:
 
 # --- the reporting calendar and the digests ---------------------------------------------------
 
-@dataclass(frozen=True)
-class DuePeriod:
-    period: str
-    deadline: dt.date
-
-
-def reporting_calendar() -> list[DuePeriod]:
-    """Periods the provinces must report and their deadlines, in order (``IGA_REPORTING_CALENDAR``
-    overrides the versioned ``reference/reporting_calendar.csv``)."""
-    path = Path(os.environ.get("IGA_REPORTING_CALENDAR") or REFERENCE_DIR / "reporting_calendar.csv")
-    with open(path, newline="", encoding="utf-8") as f:
-        periods = [DuePeriod(r["period"].strip(), dt.date.fromisoformat(r["deadline"].strip()))
-                   for r in csv.DictReader(f)]
-    return sorted(periods, key=lambda p: p.deadline)
-
-
-def current_period(calendar: list[DuePeriod], today: dt.date) -> DuePeriod:
-    """The period being collected: the first whose deadline has not passed, else the last one."""
-    return next((p for p in calendar if p.deadline >= today), calendar[-1])
-
-
 def timeliness(row, due: DuePeriod, today: dt.date) -> str:
     if row["first_received"] is not None:
         return "on_time" if row["first_received"] <= due.deadline else "late"
@@ -274,11 +251,6 @@ def send_digest(today: dt.date | None = None) -> str:
     deliver(Mail(owners().get(NATIONAL, []),
                  f"[INDH AGR] Complétude des remontées, période {due.period}, au {today.isoformat()}", html, [path]))
     return str(path)
-
-
-def missing_periods(calendar: list[DuePeriod], received: set[str], today: dt.date) -> list[DuePeriod]:
-    """Periods whose deadline has passed and for which nothing usable was received."""
-    return [p for p in calendar if p.deadline < today and p.period not in received]
 
 
 def province_digest_html(province, due: DuePeriod, state: str, missing: list[DuePeriod], errors) -> str:

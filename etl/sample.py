@@ -417,7 +417,7 @@ def layout_grid(projects: list[dict], layout: Layout, province_code: str = "MA-T
     grid: list[list[object]] = []
     merged: list[tuple[int, int, int, int]] = []
     titles = [
-        f"Royaume du Maroc — Ministère de l'Intérieur — INDH" if layout.language != "ar"
+        "Royaume du Maroc — Ministère de l'Intérieur — INDH" if layout.language != "ar"
         else "المملكة المغربية — وزارة الداخلية — المبادرة الوطنية للتنمية البشرية",
         f"Province de {province['name_fr']}" if layout.language != "ar" else f"إقليم {province['name_ar']}",
         f"Situation des projets AGR — période {period}",

@@ -1,6 +1,6 @@
 """Row checks with Great Expectations, from the suite in ``expectations/project_rows.json``.
 
-Every failing row of every expectation becomes a :class:`~etl.normalise.Finding` with the rule id
+Every failing row of every expectation becomes a :class:`~etl.findings.Finding` with the rule id
 the expectation names in its ``meta``, at the row's sheet, Excel row and column header.
 """
 from __future__ import annotations
@@ -10,12 +10,15 @@ import datetime as dt
 import functools
 import json
 import logging
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from etl import reference
-from etl.config import EXPECTATIONS_DIR, REFERENCE_DIR
-from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, Finding, ProjectSheet
+from etl.config import EXPECTATIONS_DIR, settings
+from etl.errors import IgaError
+from etl.findings import Finding
+from etl.formatting import format_mad, format_percent
+from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, ProjectSheet
 
 SUITE_NAME = "project_rows"
 # Rules whose thresholds come from the INDH phase's policy (reference/policy.csv): their messages
@@ -23,7 +26,7 @@ SUITE_NAME = "project_rows"
 POLICY_RULES = {"W_PROMOTER_SHARE_LOW": "min_promoter_share", "W_INDH_SHARE_HIGH": "max_indh_share"}
 
 
-class ValidationCrashed(RuntimeError):
+class ValidationCrashed(IgaError, RuntimeError):
     """An expectation could not be evaluated: a pipeline fault, not a data problem."""
 
 
@@ -94,6 +97,7 @@ def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
         },
     )
     findings: list[Finding] = []
+    policy_of = functools.cache(policy_for_year)  # the settings are read once per year, not per row
     for outcome in result.results:
         config = outcome.expectation_config
         if outcome.exception_info.get("raised_exception"):
@@ -110,10 +114,10 @@ def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
                 value = format_mad(value)
             params = {}
             if rule_id in POLICY_RULES:
-                policy = policy_for_year(row["approval_year"])
+                policy = policy_of(row["approval_year"])
                 params = {"phase": policy.phase,
-                          "min_share": _percent(policy.min_promoter_share),
-                          "max_share": _percent(policy.max_indh_share)}
+                          "min_share": format_percent(policy.min_promoter_share),
+                          "max_share": format_percent(policy.max_indh_share)}
             findings.append(Finding(rule_id, sheet.name, row["excel_row"], sheet.headers.get(column),
                                     value, row["project_code"], params))
     return findings
@@ -133,12 +137,12 @@ class Policy:
 
 def policies() -> tuple[Policy, ...]:
     """The phases' thresholds: ``IGA_POLICY_FILE`` overrides the versioned ``reference/policy.csv``."""
-    return _policies(os.environ.get("IGA_POLICY_FILE") or "")
+    return _policies(settings().policy_file)
 
 
 @functools.cache
-def _policies(path: str) -> tuple[Policy, ...]:
-    with open(path or REFERENCE_DIR / "policy.csv", newline="", encoding="utf-8") as f:
+def _policies(path: Path) -> tuple[Policy, ...]:
+    with open(path, newline="", encoding="utf-8") as f:
         table = list(csv.DictReader(f))
     return tuple(
         Policy(int(r["phase"]), int(r["first_year"]), int(r["last_year"]) if r["last_year"] else None,
@@ -161,13 +165,3 @@ def policy_for_year(year) -> Policy:
     return table[-1]
 
 
-def _percent(share: float) -> str:
-    text_ = f"{share * 100:.1f}".rstrip("0").rstrip(".")
-    return text_.replace(".", ",")
-
-
-def format_mad(cents: int) -> str:
-    """12345678 -> '123 456,78' (the way the clerk reads amounts)."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}".replace(",", " ") + f",{frac:02d}"

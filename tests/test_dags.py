@@ -63,3 +63,26 @@ def test_publish_and_quality_follow_the_warehouse_asset():
         dag = bag.dags[dag_id]
         assert dag.is_paused_upon_creation is False
         assert outlets & {asset.uri for asset in dag.timetable.asset_condition.objects}
+
+
+def test_every_task_of_every_dag_retries_then_mails_the_operators():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from etl.notify import TaskFailureMail
+
+    bag = DagBag(dag_folder=str(DAGS))
+    tasks = [task for dag in bag.dags.values() for task in dag.tasks]
+    assert {task.dag_id for task in tasks} == DAG_IDS
+    for task in tasks:
+        where = f"{task.dag_id}.{task.task_id}"
+        assert task.retries >= 1 and task.retry_exponential_backoff, where
+        callbacks = task.on_failure_callback or []
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert any(isinstance(c, TaskFailureMail) for c in callbacks), where
+
+
+def test_the_dags_share_one_default_args_block():
+    sources = {p.name: p.read_text(encoding="utf-8") for p in DAGS.glob("*.py")}
+    for name, source in sources.items():
+        assert "default_args=task_defaults(" in source, name
+        assert "TaskFailureMail" not in source and "retry_exponential_backoff" not in source, name

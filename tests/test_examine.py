@@ -128,7 +128,7 @@ def test_bad_folder_names_refuse_the_file(tmp_path):
 
 
 def test_a_refusal_detail_reaches_each_message_in_its_own_language():
-    from etl.normalise import Finding
+    from etl.findings import Finding
 
     message_fr, message_ar = Finding("FILE_UNREADABLE", params={
         "detail": "le classeur est vide", "detail_ar": "المصنف فارغ"}).messages()

@@ -6,7 +6,8 @@ from sqlalchemy import create_engine, text
 
 from etl import load as load_module
 from etl.examine import examine
-from etl.load import load_submission, sha256_of
+from etl.load import load_submission
+from etl.read import sha256_of
 from etl.sample import generate
 
 pytestmark = pytest.mark.integration

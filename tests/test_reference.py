@@ -4,7 +4,7 @@ import pytest
 
 from etl import reference
 from etl.config import REFERENCE_DIR
-from etl.examine import period_end
+from etl.periods import period_end
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,8 @@ import pytest
 from etl import reference
 from etl.config import EXPECTATIONS_DIR
 from etl.examine import Examination
-from etl.normalise import Finding, ProjectSheet
+from etl.findings import Finding
+from etl.normalise import ProjectSheet
 from etl.quality_checks import check_file, cross_province_findings, outlier_findings, usual_range
 from etl.validate import policy_for_year, validate_rows
 
@@ -148,7 +149,7 @@ def test_policy_thresholds_follow_the_phase_and_the_policy_file(tmp_path, monkey
 
 
 def examination(rows, province="MA-TAO", period="2013"):
-    from etl.examine import period_end
+    from etl.periods import period_end
 
     sheet = sheet_of(*rows)
     return Examination(Path("agr.xlsx"), province, period, period_end(period), sheets=[sheet],

@@ -17,8 +17,9 @@ from etl.config import REPO_ROOT, settings
 from etl.dictionary import data_dictionary_markdown
 from etl.examine import examine
 from etl.ingest import ingest_file, list_new_files
-from etl.load import PROVINCE_LOCK_NAMESPACE, load_submission, sha256_of
+from etl.load import PROVINCE_LOCK_NAMESPACE, load_submission
 from etl.publish import EXPORT_QUERIES, refresh_marts, write_exports
+from etl.read import sha256_of
 from etl.sample import generate
 
 pytestmark = pytest.mark.integration
@@ -95,7 +96,8 @@ import sys
 from pathlib import Path
 from sqlalchemy import create_engine
 from etl.examine import examine
-from etl.load import load_submission, sha256_of
+from etl.load import load_submission
+from etl.read import sha256_of
 url, landing, path = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 exam = examine(path, path.parent.parent.name, path.parent.name)
 load_submission(create_engine(url), exam, path.relative_to(landing).as_posix(), sha256_of(path),
