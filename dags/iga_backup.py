@@ -3,7 +3,7 @@
 
 Every day at 02:30 (Casablanca): `pg_dump` (custom format) of the warehouse and a manifest of the
 archive's original files with their SHA-256, into `$IGA_HOME/backups/<UTC time>/` (or
-`IGA_BACKUP_DIR`); keeps the newest `IGA_BACKUP_KEEP` (7) and removes older ones. A backup is
+`IGA_BACKUP_DIR`); keeps the newest `IGA_BACKUP_KEEP` (14) and removes older ones. A backup is
 written under a hidden `.partial` name and renamed only when complete.
 
 Restore: `iga db restore <folder>` into an empty warehouse; it checks every archived file against
@@ -17,7 +17,7 @@ import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from etl.notify import TaskFailureMail
+from etl.notify import task_defaults
 
 
 @dag(
@@ -29,11 +29,7 @@ from etl.notify import TaskFailureMail
     is_paused_upon_creation=False,
     doc_md=__doc__,
     tags=["iga"],
-    default_args={
-        "retries": 2, "retry_delay": dt.timedelta(minutes=5), "retry_exponential_backoff": True,
-        "max_retry_delay": dt.timedelta(minutes=30),
-        "on_failure_callback": [TaskFailureMail()],  # mails the operators (etl/notify.py)
-    },
+    default_args=task_defaults(retry_delay=dt.timedelta(minutes=5)),  # retries, then mails the operators
 )
 def iga_backup():
     @task

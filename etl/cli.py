@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=("url", "migrate", "docs", "backup", "restore", "stop"))
     db.add_argument("backup", nargs="?", help="with restore: the backup folder (default: the newest)")
     db.add_argument("--keep", type=int, default=None, help="with backup: how many backups to keep "
-                                                             "(default IGA_BACKUP_KEEP, 7)")
+                                                             "(default IGA_BACKUP_KEEP, 14)")
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)

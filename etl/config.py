@@ -23,7 +23,7 @@ DEFAULT_MAX_FILE_MB = 50
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
 DEFAULT_DIGEST_SCHEDULE = "0 7 * * 1"  # Mondays 07:00, Africa/Casablanca
-DEFAULT_BACKUP_KEEP = 7
+DEFAULT_BACKUP_KEEP = 14  # two weeks of daily backups
 
 
 def _variable(name: str):
