@@ -123,7 +123,8 @@ def test_tasks_get_the_warehouse_state_folder_landing_and_mail_the_code_reads(co
         home = env["IGA_HOME"]
         mounts = {volume.split(":")[1] for volume in service["volumes"]}
         # Where etl.config.Settings puts each part of the state folder.
-        assert {env["IGA_LANDING"], f"{home}/archive", f"{home}/published", f"{home}/reports"} <= mounts
+        assert {env["IGA_LANDING"], f"{home}/archive", f"{home}/published", f"{home}/reports",
+                f"{home}/backups"} <= mounts
     mailpit = compose["services"]["mailpit"]
     assert mailpit["image"].startswith("axllent/mailpit:")
     assert any(port.endswith(":8025") for port in mailpit["ports"])
@@ -222,7 +223,6 @@ def test_the_first_start_script_lets_only_the_roles_that_need_a_database_connect
     """docker/postgres/10-iga-databases.sh against a real, fresh PostgreSQL (psql as in the image)."""
     import os
     import shutil
-
     import tempfile
 
     import pgserver
