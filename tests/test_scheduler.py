@@ -301,9 +301,13 @@ def test_iga_airflow_start_shows_the_ui_and_three_dags_and_stop_leaves_nothing(s
         # Nothing it started listens beyond loopback (the log servers of 8793/8794 are not started).
         tree = [psutil.Process(pid) for pid in state["pids"].values()]
         tree += [child for proc in tree for child in proc.children(recursive=True)]
-        listening = {(proc.pid, " ".join(proc.cmdline())[:60], conn.laddr.ip, conn.laddr.port)
-                     for proc in tree for conn in proc.net_connections(kind="inet")
-                     if conn.status == psutil.CONN_LISTEN}
+        listening = set()
+        for proc in tree:
+            try:  # short-lived children (task runners) may be gone by now
+                listening |= {(proc.pid, " ".join(proc.cmdline())[:60], conn.laddr.ip, conn.laddr.port)
+                              for conn in proc.net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN}
+            except psutil.NoSuchProcess:
+                continue
         assert {(ip, port_) for _, _, ip, port_ in listening} == {("127.0.0.1", port)}, listening
         # The admin password: in a 0600 file in a 0700 folder, and in no log.
         assert (password_file.stat().st_mode & 0o777, airflow_home.stat().st_mode & 0o777) == (0o600, 0o700)
