@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install system-deps demo run test lint bench clean-state airflow airflow-start airflow-stop airflow-status compose-check
+.PHONY: help install system-deps demo run test lint bench clean-state portal airflow airflow-start airflow-stop airflow-status compose-check
 SYSTEM_PACKAGES := chromium docker-compose
 
 ## Create .venv with the project and its test tools, at the versions of constraints.txt (the default).
@@ -39,6 +39,10 @@ system-deps:
 ## The whole test suite (CI calls this): the linter first, then pytest.
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The provinces' portal on http://127.0.0.1:8090 (after `make demo`, its demo logins work).
+portal: $(STAMP)
+	$(BIN)/iga portal $(if $(PORT),--port $(PORT))
 
 ## Lint with ruff: the rules of [tool.ruff] in pyproject.toml (the code is never reformatted).
 lint: $(STAMP)

@@ -5,9 +5,12 @@
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
     iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
                                   docs/warehouse.md, stop the embedded server
+    iga airflow [run|start|stop|status]   Airflow (UI, scheduler) on the embedded defaults
+    iga portal [--port 8090]      the provinces' portal (upload, dry run, submit, national board)
+    iga portal user add --email … --province MA-TAO | --national    an account and its password link
+    iga portal user disable --email …   the account can no longer log in
     iga db backup | restore [FOLDER]   pg_dump + the archive's SHA-256 manifest; restore into an
                                   empty warehouse and verify every archived file
-    iga airflow [run|start|stop|status]   Airflow (UI, scheduler) on the embedded defaults
     iga deploy check              refuse a production start with example or short secrets
 """
 from __future__ import annotations
@@ -107,7 +110,19 @@ def command_demo(args) -> int:
     status = command_run(args)
     if status == EXIT_OK:
         status = print_reconciliation(expected)
+    if status == EXIT_OK:
+        print_demo_logins(current)
     return status
+
+
+def print_demo_logins(current) -> None:
+    """The demo's portal accounts (a Taounate clerk, the national coordination) and their logins."""
+    from etl.accounts import ensure_demo_accounts
+    from etl.warehouse import engine
+
+    print(f"\nProvinces' portal: `make portal` (or `iga portal`), then {current.portal_url}")
+    for email, password, province in ensure_demo_accounts(engine(), current.portal_state):
+        print(f"  {'clerk of ' + province if province else 'national':<17} {email}   password: {password}")
 
 
 def print_reconciliation(expected) -> int:
@@ -282,6 +297,69 @@ def command_airflow(args) -> int:
     return operate.run_airflow(current, port=args.port, detach=args.action == "start")
 
 
+def command_portal(args) -> int:
+    from etl.migrate import migrate
+    from etl.warehouse import engine
+
+    current = settings()
+    migrate(engine())
+    if args.portal_command == "user":
+        return command_portal_user(args, current)
+    return serve_portal(current, args.host, args.port)
+
+
+def command_portal_user(args, current) -> int:
+    from etl import accounts
+    from etl.warehouse import engine
+
+    if args.action == "list":
+        for email, province, active, has_password in accounts.list_users(engine()):
+            state = "active" if active and has_password else "awaiting password" if active else "disabled"
+            print(f"{email:<40} {province or 'national':<9} {state}")
+        return EXIT_OK
+    if not args.email:
+        print("--email is required", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    try:
+        if args.action == "disable":
+            if not accounts.disable_user(engine(), args.email):
+                print(f"No active account for {args.email}.", file=sys.stderr)
+                return EXIT_DATA_ERRORS
+            print(f"{args.email}: disabled (it cannot log in; its open sessions have ended).")
+            return EXIT_OK
+        if not args.national and not args.province:
+            print("Say whose account it is: --province MA-TAO (a clerk) or --national.", file=sys.stderr)
+            return EXIT_DATA_ERRORS
+        token = accounts.add_user(engine(), args.email, None if args.national else args.province)
+    except accounts.AccountError as exc:
+        print(f"Cannot do that: {exc}", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    print(f"Account created for {args.email} ({'national' if args.national else args.province}).")
+    print(f"Send them this one-time link to choose their password (valid {accounts.TOKEN_LIFETIME.days * 24} h):")
+    print(f"  {current.portal_url}/password/{token}")
+    return EXIT_OK
+
+
+def serve_portal(current, host: str, port: int) -> int:
+    """The portal in the foreground (uvicorn) until Ctrl-C."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            print(f"Port {port} on {host} is taken: stop what uses it or give --port.", file=sys.stderr)
+            return EXIT_DATA_ERRORS
+    print(f"Provinces' portal on http://{host}:{port}  (Ctrl-C stops it)")
+    print("  first account: iga portal user add --email … --province MA-TAO (or --national)")
+    # No access log: the one-time password links would land in it; portal.audit records the rest.
+    uvicorn.run("portal.app:create_app", factory=True, host=host, port=port, access_log=False,
+                server_header=False, log_level="warning")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="iga", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -311,6 +389,17 @@ def main(argv: list[str] | None = None) -> int:
     airflow.add_argument("--port", type=int, default=None, help="UI/API port on 127.0.0.1 (default 8080, "
                                                                 "or a free one when it is taken)")
     airflow.set_defaults(func=command_airflow)
+    portal = commands.add_parser("portal", help="the provinces' portal; `portal user …` manages its accounts")
+    portal.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    portal.add_argument("--port", type=int, default=8090, help="port (default 8090)")
+    portal.set_defaults(func=command_portal, portal_command=None)
+    portal_commands = portal.add_subparsers(dest="portal_command")
+    user = portal_commands.add_parser("user", help="add, disable or list portal accounts")
+    user.add_argument("action", choices=("add", "disable", "list"))
+    user.add_argument("--email")
+    whose = user.add_mutually_exclusive_group()
+    whose.add_argument("--province", help="a clerk of this province (ISO 3166-2:MA code, e.g. MA-TAO)")
+    whose.add_argument("--national", action="store_true", help="the national coordination (every province)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

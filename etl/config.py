@@ -24,6 +24,7 @@ DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_UNCOMPRESSED_MB = 500  # a 100,000-row, 20-column sheet inflates to about 100 MB
 DEFAULT_DIGEST_SCHEDULE = "0 7 * * 1"  # Mondays 07:00, Africa/Casablanca
 DEFAULT_BACKUP_KEEP = 14  # two weeks of daily backups
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8090"
 
 
 def _variable(name: str):
@@ -45,6 +46,13 @@ class Settings:
     max_file_mb: int = _variable("IGA_MAX_FILE_MB")
     max_rows: int = _variable("IGA_MAX_ROWS")
     max_uncompressed_mb: int = _variable("IGA_MAX_UNCOMPRESSED_MB")
+    # The provinces' portal (portal/): where its links point, its cookie-signing key (None: one is
+    # generated once in home/portal/secret_key), and the Airflow REST API it triggers iga_ingest on.
+    portal_url: str = _variable("IGA_PORTAL_URL")
+    portal_secret_key: str | None = _variable("IGA_PORTAL_SECRET_KEY")
+    airflow_api_url: str | None = _variable("IGA_AIRFLOW_API_URL")  # None: scheduled runs load the files
+    airflow_api_user: str | None = _variable("IGA_AIRFLOW_API_USER")
+    airflow_api_password: str | None = _variable("IGA_AIRFLOW_API_PASSWORD")
     backup_dir: Path = _variable("IGA_BACKUP_DIR")
     backup_keep: int = _variable("IGA_BACKUP_KEEP")  # backups the iga_backup DAG keeps
     pg_bin: Path | None = _variable("IGA_PG_BIN")  # None: the PostgreSQL client tools pgserver ships
@@ -77,6 +85,10 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
+    @property
+    def portal_state(self) -> Path:
+        return self.home / "portal"
+
 
 def _whole_number(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
@@ -108,6 +120,11 @@ def settings() -> Settings:
         max_file_mb=_whole_number("IGA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB),
         max_rows=_whole_number("IGA_MAX_ROWS", DEFAULT_MAX_ROWS),
         max_uncompressed_mb=_whole_number("IGA_MAX_UNCOMPRESSED_MB", DEFAULT_MAX_UNCOMPRESSED_MB),
+        portal_url=(os.environ.get("IGA_PORTAL_URL") or DEFAULT_PORTAL_URL).rstrip("/"),
+        portal_secret_key=os.environ.get("IGA_PORTAL_SECRET_KEY") or None,
+        airflow_api_url=(os.environ.get("IGA_AIRFLOW_API_URL") or "").rstrip("/") or None,
+        airflow_api_user=os.environ.get("IGA_AIRFLOW_API_USER") or None,
+        airflow_api_password=os.environ.get("IGA_AIRFLOW_API_PASSWORD") or None,
         backup_dir=Path(os.environ.get("IGA_BACKUP_DIR") or home / "backups").resolve(),
         backup_keep=_whole_number("IGA_BACKUP_KEEP", DEFAULT_BACKUP_KEEP),
         pg_bin=Path(os.environ["IGA_PG_BIN"]) if os.environ.get("IGA_PG_BIN") else None,

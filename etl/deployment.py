@@ -36,6 +36,7 @@ SECRETS = (
     Secret("AIRFLOW_API_SECRET_KEY", "AIRFLOW__API__SECRET_KEY", minimum=MIN_KEY),
     Secret("AIRFLOW_JWT_SECRET", "AIRFLOW__API_AUTH__JWT_SECRET", minimum=MIN_KEY),
     Secret("AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_ADMIN_PASSWORD"),
+    Secret("PORTAL_SECRET_KEY", "PORTAL_SECRET_KEY", minimum=MIN_KEY),  # signs the portal's cookies
 )
 
 

@@ -29,14 +29,14 @@ os.environ.pop("IGA_WAREHOUSE_URL", None)
 os.environ.pop("AIRFLOW_CONN_IGA_SMTP", None)
 (RUN_DIR / "airflow").mkdir()
 
-TIERS = {"unit", "integration", "dag", "scheduler"}
+TIERS = {"unit", "integration", "dag", "portal", "scheduler"}
 
 
 def pytest_collection_modifyitems(config, items):
     unmarked = [item.nodeid for item in items if not TIERS & {m.name for m in item.iter_markers()}]
     if unmarked:
         raise pytest.UsageError(
-            "Every test needs a tier marker (unit, integration, dag or scheduler); unmarked: " + ", ".join(unmarked))
+            "Every test needs a tier marker (" + ", ".join(sorted(TIERS)) + "); unmarked: " + ", ".join(unmarked))
 
 
 def pytest_sessionfinish(session, exitstatus):

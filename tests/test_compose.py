@@ -140,6 +140,27 @@ def test_postgres_creates_separate_warehouse_and_metadata_databases(compose):
     assert "./docker/postgres:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
 
 
+def test_the_portal_shares_the_landing_volume_and_triggers_ingest_on_the_api_server(compose):
+    portal = compose["services"]["portal"]
+    worker = compose["services"]["airflow-worker"]
+    assert portal["image"] == worker["image"]
+    assert portal["command"][-1].startswith("exec iga portal --host 0.0.0.0 --port 8090")
+    env = portal["environment"]
+    assert env["IGA_WAREHOUSE_URL"] == worker["environment"]["IGA_WAREHOUSE_URL"]
+    assert env["IGA_LANDING"] == worker["environment"]["IGA_LANDING"]
+    shared = {v for v in portal["volumes"] if v.startswith("iga-landing:")}
+    assert shared == {v for v in worker["volumes"] if v.startswith("iga-landing:")} == {
+        f"iga-landing:{env['IGA_LANDING']}"}
+    # The portal's own state (uploads, dry-run reports) persists where etl.config puts it.
+    assert f"iga-portal:{env['IGA_HOME']}/portal" in portal["volumes"]
+    assert env["IGA_AIRFLOW_API_URL"] == "http://airflow-apiserver:8080"
+    assert env["IGA_AIRFLOW_API_PASSWORD"] == compose["services"]["airflow-init"]["environment"]["AIRFLOW_ADMIN_PASSWORD"]
+    assert env["IGA_PORTAL_SECRET_KEY"]
+    assert portal["healthcheck"]["test"][-1].endswith("/healthz")
+    assert any(port.endswith(":8090") for port in portal["ports"])
+    assert portal["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+
+
 def strong_env() -> dict[str, str]:
     """.env.example with every change-me replaced the way its comments say to generate them."""
     import base64

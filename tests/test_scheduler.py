@@ -190,7 +190,8 @@ def wait_for(what: str, check, cluster: Cluster, timeout: float):
                 f"(exited: {cluster.processes.exited()})\n{cluster.diagnostics()}")
 
 
-def test_scheduler_loads_dropped_files_and_publish_follows_the_asset(cluster, smtp_inbox, warehouse_url):
+def test_scheduler_loads_dropped_files_and_publish_follows_the_asset(cluster, smtp_inbox, warehouse_url, monkeypatch,
+                                                                    tmp_path):
     from sqlalchemy import create_engine, text
 
     from etl import operate
@@ -209,8 +210,27 @@ def test_scheduler_loads_dropped_files_and_publish_follows_the_asset(cluster, sm
     landing = settings().landing
     expected = generate(landing, seed=7, provinces=PROVINCES, rows=(6, 14), errors_per_file=1)
     relative = sorted(str(p.relative_to(landing)) for p in expected.files)
-    run = cluster.call("POST", "/dags/iga_ingest/dagRuns", {"logical_date": None, "note": "scheduler test"})
-    run_id = run["dag_run_id"]
+    # Errachidia delivers through the provinces' portal instead of the drop folder: its clerk uploads
+    # and submits, and that submission is what asks Airflow's REST API for the ingest run.
+    import shutil
+
+    from portal_support import make_portal
+
+    errachidia = next(p for p in expected.files if p.parent.parent.name == "MA-ERR")
+    kept = tmp_path / errachidia.name
+    shutil.move(errachidia, kept)
+    for variable, value in (("IGA_AIRFLOW_API_URL", cluster.api), ("IGA_AIRFLOW_API_USER", "admin"),
+                            ("IGA_AIRFLOW_API_PASSWORD", cluster.password)):
+        monkeypatch.setenv(variable, value)
+    portal = make_portal(warehouse_url)
+    clerk = portal.login("das.err@indh.local", portal.account("das.err@indh.local", "MA-ERR"))
+    page = portal.upload(clerk, kept).headers["location"]
+    assert portal.submit(clerk, page).headers["location"].endswith("outcome=submitted")
+    assert sorted(str(p.relative_to(landing)) for p in landing.rglob("*.xlsx")) == relative
+    with create_engine(warehouse_url).connect() as conn:
+        run_id, note = conn.execute(text("SELECT dag_run_id, trigger_note FROM portal.upload")).one()
+    assert run_id, note
+    assert clerk.get(f"{page}/status.json").json()["stage"] in ("received", "loading")
 
     def ingest_done():
         state = cluster.call("GET", f"/dags/iga_ingest/dagRuns/{run_id}")["state"]
@@ -245,6 +265,7 @@ def test_scheduler_loads_dropped_files_and_publish_follows_the_asset(cluster, sm
     finally:
         engine.dispose()
     assert [s.landing_path for s in submissions] == relative
+    assert clerk.get(f"{page}/status.json").json()["stage"] == "partial"  # the clerk's page follows it
     assert {s.status for s in submissions} == {"partial"}  # one refused row per file, by design
     want = expected.national
     assert (national["projects"], national["beneficiaries"], national["women"], national["youth"],

@@ -1,6 +1,6 @@
 -- Roles and grants, re-applied after every migration so new objects are covered too.
 -- iga_pipeline owns the warehouse's schemas and objects (the pipeline's login is a member);
--- iga_analyst reads ref, core, quality and mart and writes nothing. Both are NOLOGIN group
+-- iga_analyst reads ref, core, quality and mart and writes nothing (not portal: its accounts). Both are NOLOGIN group
 -- roles: give an analyst a login with  CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE iga_analyst;
 DO $$
 DECLARE
@@ -17,13 +17,13 @@ BEGIN
     END IF;
 
     FOR obj IN SELECT nspname FROM pg_namespace
-               WHERE nspname IN ('ref', 'core', 'quality', 'mart', 'meta')
+               WHERE nspname IN ('ref', 'core', 'quality', 'mart', 'meta', 'portal')
                  AND pg_get_userbyid(nspowner) <> 'iga_pipeline' LOOP
         EXECUTE format('ALTER SCHEMA %I OWNER TO iga_pipeline', obj.nspname);
     END LOOP;
     FOR obj IN SELECT n.nspname, c.relname, c.relkind FROM pg_class c
                JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname IN ('ref', 'core', 'quality', 'mart', 'meta')
+               WHERE n.nspname IN ('ref', 'core', 'quality', 'mart', 'meta', 'portal')
                  AND c.relkind IN ('r', 'v', 'm', 'p')
                  AND pg_get_userbyid(c.relowner) <> 'iga_pipeline' LOOP
         EXECUTE format('ALTER %s %I.%I OWNER TO iga_pipeline',
@@ -32,7 +32,7 @@ BEGIN
     END LOOP;
     FOR obj IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
                JOIN pg_namespace n ON n.oid = p.pronamespace
-               WHERE n.nspname IN ('ref', 'core', 'quality', 'mart', 'meta')
+               WHERE n.nspname IN ('ref', 'core', 'quality', 'mart', 'meta', 'portal')
                  AND pg_get_userbyid(p.proowner) <> 'iga_pipeline' LOOP
         EXECUTE format('ALTER FUNCTION %s OWNER TO iga_pipeline', obj.signature);
     END LOOP;
@@ -43,6 +43,8 @@ GRANT USAGE ON SCHEMA ref, core, quality, mart TO iga_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA ref, core, quality, mart TO iga_analyst;
 GRANT EXECUTE ON FUNCTION core.project_as_of(timestamptz) TO iga_analyst;
 REVOKE ALL ON SCHEMA meta FROM PUBLIC;
+-- The portal's accounts and audit (password hashes): the pipeline's login only, never analysts.
+REVOKE ALL ON SCHEMA portal FROM PUBLIC;
 
 -- Only the warehouse's roles may connect to its database (PUBLIC may, by default): applied when the
 -- migrating login owns the database (or is a superuser); docker/postgres does it at first start.

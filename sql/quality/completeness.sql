@@ -12,9 +12,10 @@ WITH latest AS (
     WHERE period = :period AND status IN ('loaded', 'partial')
     GROUP BY province_code
 )
-SELECT p.province_code, p.name_fr, p.name_ar, r.name_fr AS region_name_fr,
+SELECT p.province_code, p.name_fr, p.name_ar, r.region_code, r.name_fr AS region_name_fr,
+       r.name_ar AS region_name_ar,
        (fp.first_received AT TIME ZONE 'Africa/Casablanca')::date AS first_received,
-       l.period AS latest_period, l.status AS latest_status,
+       l.submission_id AS latest_submission_id, l.period AS latest_period, l.status AS latest_status,
        (SELECT count(*) FROM quality.finding f
          WHERE f.submission_id = l.submission_id AND f.severity = 'error') AS open_errors
 FROM ref.province p
