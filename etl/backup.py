@@ -31,7 +31,7 @@ from etl.read import sha256_of
 
 DUMP = "warehouse.dump"
 MANIFEST = "manifest.json"
-WAREHOUSE_SCHEMAS = ("ref", "core", "quality", "mart", "meta")
+WAREHOUSE_SCHEMAS = ("ref", "core", "quality", "mart", "meta", "portal")
 
 
 class BackupFailed(IgaError, RuntimeError):
