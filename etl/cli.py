@@ -217,7 +217,7 @@ def command_db(args) -> int:
                       "CREATE ROLE alice LOGIN PASSWORD '…' IN ROLE iga_analyst;", file=sys.stderr)
                 return EXIT_DATA_ERRORS
             migrate(engine(url))
-            url = embedded_reader_url(url, settings().home / "analyst.pgpass")
+            url = embedded_reader_url(url)
         print(display_url(url))
     elif args.action == "migrate":
         from etl.migrate import migrate

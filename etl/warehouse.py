@@ -98,11 +98,12 @@ def embedded_url(pgdata: Path) -> str:
 EMBEDDED_READER = "iga_reader"
 
 
-def embedded_reader_url(url: str, passfile: Path) -> str:
+def embedded_reader_url(url: str, passfile: Path | None = None) -> str:
     """A login in the read-only role iga_analyst on the embedded server.
 
     It logs in with a password (the server requires one from every role but the owner's), kept in
-    ``passfile`` (0600, libpq's format); the URL names the file, so it carries no password itself.
+    ``passfile`` (0600, libpq's format; default ``$IGA_HOME/analyst.pgpass``); the URL names the
+    file, so it carries no password itself.
     """
     import secrets
 
@@ -111,6 +112,7 @@ def embedded_reader_url(url: str, passfile: Path) -> str:
 
     from etl.private_files import write_secret
 
+    passfile = passfile or settings().home / "analyst.pgpass"
     password = None
     if passfile.exists():
         password = passfile.read_text().strip().rsplit(":", 1)[-1] or None

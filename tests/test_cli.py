@@ -35,7 +35,22 @@ def test_check_refuses_a_file_that_is_not_a_spreadsheet(tmp_path, iga_home, caps
     assert "n'est pas un tableur" in capsys.readouterr().out
 
 
-def test_embedded_warehouse_starts_in_the_state_folder_and_stops(tmp_path):
+@pytest.fixture
+def state_parent():
+    """A folder outside pytest's 0700 tmp tree: as root, the embedded server runs as pgserver's own
+    account and must reach its data folder (other pytest runs on the machine reset that tree's mode)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    parent = Path(tempfile.mkdtemp(prefix="iga-cli-"))
+    parent.chmod(0o755)
+    yield parent
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_embedded_warehouse_starts_in_the_state_folder_and_stops(state_parent):
+    tmp_path = state_parent
     env = {**os.environ, "IGA_HOME": str(tmp_path / "state")}
     env.pop("IGA_WAREHOUSE_URL", None)
 
