@@ -175,9 +175,11 @@ def upload_record(engine, user: User, upload_id: str) -> dict | None:
         return None
     with engine.connect() as conn:
         row = conn.execute(text(_sql("upload_status.sql")), {"upload_id": upload_id}).mappings().first()
-    if row is None or not user.may_see(row["province_code"]):
-        return None
-    return dict(row)
+        if row is None or not user.may_see(row["province_code"]):
+            return None
+        earlier = None if row["submitted_at"] else earlier_delivery(conn, row["province_code"], row["sha256"],
+                                                                     str(row["upload_id"]))
+    return {**row, "earlier": earlier}  # earlier: the same bytes already delivered, if so
 
 
 def upload_files(settings: Settings, upload: dict) -> UploadFiles:

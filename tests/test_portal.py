@@ -214,6 +214,7 @@ def test_upload_dry_run_submit_lands_under_a_safe_name_then_follows_the_pipeline
     assert "Chargé en partie" in followed and "<td>18</td><td>2</td>" in followed
     # The same bytes again (another name, another upload): said so, nothing written.
     again = portal.upload(client, path, file_name="copie.xlsx").headers["location"]
+    assert 'id="already-delivered"' in client.get(again).text  # said before sending, too
     duplicate = portal.submit(client, again)
     assert duplicate.headers["location"].endswith("outcome=duplicate")
     assert "identique" in client.get(duplicate.headers["location"]).text
