@@ -340,7 +340,20 @@ def test_the_national_board_has_the_figures_of_reporting_completeness(portal):
         assert cells[:3] == [str(mart.submissions), str(mart.rows_loaded), str(mart.rows_rejected)], code
         assert "Remis en retard" in row  # 2014 was due by 2015-01-31
     assert board.text.count('<tr data-province="') == 75
-    assert client.get("/provinces/MA-TAO").status_code == 200
+    province = client.get("/provinces/MA-TAO")
+    assert province.status_code == 200 and '<tr data-province' not in province.text
+    # A project's versions say which file, sheet and row each figure came from.
+    with portal.engine.connect() as conn:
+        project = conn.execute(text(
+            "SELECT p.project_code, p.source_sheet, p.source_row, s.file_name, s.submission_id FROM core.project p "
+            "JOIN core.submission s USING (submission_id) WHERE p.province_code = 'MA-TAO' LIMIT 1")).one()
+    assert f"/provinces/MA-TAO/projects/{project.project_code}" in province.text
+    versions = client.get(f"/provinces/MA-TAO/projects/{project.project_code}").text
+    row = re.search(r'<tr class="current">(.*?)</tr>', versions, re.S).group(1)
+    assert project.file_name in row and project.source_sheet in row
+    assert f'<td class="num">{project.source_row}</td>' in row
+    findings = client.get(f"/submissions/{project.submission_id}").text
+    assert findings.count('class="finding severity-error"') == 2  # the sample's two wrong rows
     figures = client.get("/figures")
     assert "rapport_national.html" in figures.text
     assert client.get("/published/rapport_national.html").status_code == 200
