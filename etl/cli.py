@@ -174,7 +174,7 @@ def command_check(args) -> int:
     from collections import Counter
 
     from etl.examine import examine
-    from etl.reports import write_check_report
+    from etl.reports import SEVERITY_ORDER, fix_order, write_check_report
 
     exam = examine(Path(args.file), args.province, args.period)
     compared = _check_warehouse(exam)
@@ -185,10 +185,12 @@ def command_check(args) -> int:
     by_rule = Counter((f.severity, f.rule_id) for f in exam.findings)
     if by_rule:
         print("By rule:")
-        for (severity, rule_id), count in sorted(by_rule.items()):
+        for (severity, rule_id), count in sorted(by_rule.items(), key=lambda item: (
+                SEVERITY_ORDER.get(item[0][0], 3), -item[1], item[0][1])):
             print(f"  {severity:<7} {rule_id:<32} {count:>5}")
-    print("Findings:" if exam.findings else "No findings.")
-    for finding in exam.findings:
+    # What to fix first: the file and its columns, then the errors, then warnings and information.
+    print("Findings, what to fix first:" if exam.findings else "No findings.")
+    for finding in sorted(exam.findings, key=lambda f: fix_order(f.rule_id, f.severity, f.sheet, f.excel_row)):
         where = " ".join(p for p in (finding.sheet and f"[{finding.sheet}]",
                                      finding.excel_row and f"row {finding.excel_row}",
                                      finding.column_header and f"«{finding.column_header}»") if p)

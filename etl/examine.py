@@ -65,7 +65,7 @@ def examine(path: Path, province: str, period: str) -> Examination:
         raw_sheets = read_file(result.path)
     except UnreadableFile as exc:
         return result.refuse(exc.rule_id, detail=exc.detail_fr, detail_ar=exc.detail_ar, **exc.params)
-    sheets, sheet_findings = read_project_sheets(raw_sheets, province_code)
+    sheets, sheet_findings = read_project_sheets(raw_sheets, province_code, result.period_end.year)
     if not sheets:
         return result.refuse("FILE_NO_HEADER")
     for sheet in sheets:
@@ -83,7 +83,7 @@ def examine(path: Path, province: str, period: str) -> Examination:
     result.findings.extend(sheet_findings)
     for sheet in sheets:
         result.findings.extend(sheet.findings)
-    result.findings.extend(validate_rows(sheets))
+    result.findings.extend(validate_rows(sheets, period))
     wrong = {(f.sheet, f.excel_row) for f in result.findings if f.severity == "error"}
     for sheet in sheets:
         for row in sheet.rows:

@@ -26,7 +26,9 @@ class Finding:
 
     def messages(self) -> tuple[str, str]:
         rule = reference.rules()[self.rule_id]
-        params = {"value": "" if self.value is None else self.value, "detail": "", **self.params}
+        # Optional parts of a message (a suggestion, why a phase was assumed) are empty by default.
+        params = {"value": "" if self.value is None else self.value, "detail": "", "suggestion_fr": "",
+                  "suggestion_ar": "", "note_fr": "", "note_ar": "", **self.params}
         # A detail given in both languages (a reader's refusal) goes to each message in its own.
         arabic = {**params, "detail": params.get("detail_ar", params["detail"])}
         return rule.message_fr.format(**params), rule.message_ar.format(**arabic)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from etl import reference, values
 from etl.findings import Finding
+from etl.matching import Match, column_names, label_names, match_header, resolve_label
 from etl.read import RawSheet
 
 CANONICAL_COLUMNS = (
@@ -33,8 +34,6 @@ REQUIRED_COLUMNS = {
     "indh_contribution_mad": ("Contribution INDH", "مساهمة المبادرة الوطنية للتنمية البشرية"),
 }
 HEADER_SEARCH_ROWS = 40
-_UNITS = re.compile(r"\(.*?\)|\[.*?\]")
-_UNIT_WORDS = re.compile(r"\b(en )?(dh|dhs|mad|dirhams?|درهم|بالدرهم)\b")
 _TOTAL_WORDS = ("total", "sous total", "s total", "totaux", "total general", "ensemble", "cumul",
                 "المجموع", "مجموع", "الاجمالي", "المجموع العام", "المجموع الاجمالي", "grand total")
 _TOTAL_START = re.compile(r"(?i)[\s\W]*(to|so|s\W|en|cu|gr|ال|مج|ا|إ)")
@@ -53,6 +52,13 @@ class ProjectSheet:
     skipped_rows: int = 0
     subtotal_from: int = 0  # index in rows of the first row after the last totals row
     columns: dict[int, str] = field(default_factory=dict)  # cell index -> canonical column
+    period_year: int | None = None  # the submission's period: its phase stands in for a missing year
+    # (column, label as typed) -> (how it was read, first Excel row, rows) for labels read by resemblance
+    label_guesses: dict[tuple[str, str], tuple[Match, int, int]] = field(default_factory=dict)
+
+    def note_label_guess(self, column: str, label: str, found: Match, excel_row: int) -> None:
+        seen = self.label_guesses.get((column, label))
+        self.label_guesses[column, label] = (found, excel_row, 1) if seen is None else (seen[0], seen[1], seen[2] + 1)
 
     def cells_as_read(self, row: dict) -> dict[str, object]:
         """A row's cells as the clerk typed them, by header (kept for a refused row)."""
@@ -61,10 +67,16 @@ class ProjectSheet:
                 for index, column in self.columns.items()}
 
 
-@functools.lru_cache(maxsize=8192)
-def label_code(domain: str, label: str) -> str | None:
-    """The code of a label as typed; cached because a sheet repeats a few dozen labels 100,000 times."""
-    return reference.label_lookup(domain).get(reference.text_key(label))
+def phase_note(year: object, period_year: int | None) -> dict[str, str]:
+    """What a finding says when the INDH phase was taken from the submission's period, not from
+    the row's approval year (``year``: the year as read, None when missing or unreadable)."""
+    if period_year is None:
+        return {}
+    why_fr = ("faute d'année d'approbation lisible" if year is None
+              else f"l'année d'approbation {year} n'étant dans aucune phase")
+    why_ar = "لغياب سنة مصادقة مقروءة" if year is None else f"لأن سنة المصادقة {year} خارج مراحل المبادرة"
+    return {"note_fr": f", retenue d'après la période {period_year} {why_fr}",
+            "note_ar": f"، اعتُمدت حسب الفترة {period_year} {why_ar}"}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -72,23 +84,42 @@ def programme_code(kind: str, approval_year: int | None) -> str | None:
     return reference.programme_code(kind, approval_year)
 
 
-def header_key(cell: object) -> str:
-    text = _UNITS.sub(" ", str(cell))
-    key = reference.text_key(text)
-    return _UNIT_WORDS.sub(" ", key).strip() if key not in reference.header_lookup() else key
-
-
 def map_headers(row: list[object]) -> dict[int, str]:
     """Column index -> canonical column, for the cells of one row that are known headers."""
-    lookup = reference.header_lookup()
+    return choose_columns({index: [str(cell)] for index, cell in enumerate(row) if cell not in (None, "")})[0]
+
+
+def choose_columns(texts: dict[int, list[str]]) -> tuple[dict[int, str], dict[int, str]]:
+    """(column index -> canonical column, index -> the text it was read from) for a header line.
+
+    ``texts`` gives each cell's candidate texts, best first (a two-line header tries the two lines
+    together, then each). Exact mappings are taken first and are never displaced; the other cells
+    are then read word by word (:mod:`etl.matching`). A column two cells claim goes to the first
+    exact one, else to the strictly better guess; two equal guesses are both left unmapped.
+    """
     mapped: dict[int, str] = {}
-    for index, cell in enumerate(row):
-        if cell in (None, ""):
+    read_from: dict[int, str] = {}
+    for index, candidates in texts.items():
+        for text in candidates:
+            found = match_header(text)
+            if found.how == "exact" and found.target not in mapped.values():
+                mapped[index], read_from[index] = found.target, text
+                break
+    guesses: dict[str, list[tuple[int, int, str]]] = {}
+    for index, candidates in texts.items():
+        if index in mapped:
             continue
-        column = lookup.get(reference.text_key(cell)) or lookup.get(header_key(cell))
-        if column and column not in mapped.values():
-            mapped[index] = column
-    return mapped
+        best = max(((match_header(text), text) for text in candidates), key=lambda pair: pair[0].score * bool(
+            pair[0].target), default=None)
+        if best is None or not best[0].guessed or best[0].target in mapped.values():
+            continue
+        guesses.setdefault(best[0].target, []).append((best[0].score, index, best[1]))
+    for column, claims in guesses.items():
+        claims.sort(reverse=True)
+        if len(claims) == 1 or claims[0][0] > claims[1][0]:
+            _, index, text = claims[0]
+            mapped[index], read_from[index] = column, text
+    return dict(sorted(mapped.items())), read_from
 
 
 def _parent_labels(parent: list[object], child: list[object],
@@ -122,10 +153,8 @@ def map_two_line_headers(parent: list[object], child: list[object],
                          merged: list[tuple[tuple[int, int], tuple[int, int]]] | None,
                          row_index: int) -> tuple[dict[int, str], dict[int, str]]:
     """Column -> canonical column for a header split over two lines, and the text it was read from."""
-    lookup = reference.header_lookup()
     labels = _parent_labels(parent, child, merged or [], row_index)
-    mapped: dict[int, str] = {}
-    texts: dict[int, str] = {}
+    texts: dict[int, list[str]] = {}
     for index in range(len(labels)):
         upper = labels[index]
         lower = child[index] if index < len(child) else None
@@ -133,12 +162,9 @@ def map_two_line_headers(parent: list[object], child: list[object],
         if upper not in (None, "") and lower not in (None, ""):
             candidates.append(f"{str(upper).strip()} {str(lower).strip()}")
         candidates.extend(str(c).strip() for c in (lower, upper) if c not in (None, ""))
-        for text in candidates:
-            column = lookup.get(reference.text_key(text)) or lookup.get(header_key(text))
-            if column and column not in mapped.values():
-                mapped[index], texts[index] = column, text
-                break
-    return mapped, texts
+        if candidates:
+            texts[index] = candidates
+    return choose_columns(texts)
 
 
 def _may_be_header_line(cells: list[object]) -> bool:
@@ -191,7 +217,7 @@ def _is_totals_row(cells: list[object]) -> bool:
     return False
 
 
-def read_project_sheets(raw_sheets: list[RawSheet], province_code: str
+def read_project_sheets(raw_sheets: list[RawSheet], province_code: str, period_year: int | None = None
                         ) -> tuple[list[ProjectSheet], list[Finding]]:
     """The project sheets of a file, and what the clerk is told about the other sheets.
 
@@ -206,19 +232,19 @@ def read_project_sheets(raw_sheets: list[RawSheet], province_code: str
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_sheets(raw_sheets, province_code, sheets, findings)
+        _read_sheets(raw_sheets, province_code, sheets, findings, period_year)
     finally:
         if collecting:
             gc.enable()
     return sheets, findings
 
 
-def _read_sheets(raw_sheets, province_code, sheets, findings) -> None:
+def _read_sheets(raw_sheets, province_code, sheets, findings, period_year=None) -> None:
     for raw in raw_sheets:
         if raw.hidden:
             findings.append(Finding("SHEET_HIDDEN", raw.name, value=raw.name))
             continue
-        sheet = read_project_sheet(raw, province_code)
+        sheet = read_project_sheet(raw, province_code, period_year)
         if sheet is not None:
             sheets.append(sheet)
         elif any(any(c not in (None, "") for c in row) for row in raw.rows):
@@ -229,25 +255,29 @@ def _read_sheets(raw_sheets, province_code, sheets, findings) -> None:
                                     params={"header_row": sheet.header_row, "rows": len(sheet.rows)}))
 
 
-def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None:
-    """Read one sheet as a project table; None when it has no project header."""
+def read_project_sheet(raw: RawSheet, province_code: str, period_year: int | None = None) -> ProjectSheet | None:
+    """Read one sheet as a project table; None when it has no project header.
+
+    ``period_year``: the year of the submission's period; a row whose approval year is missing or
+    outside every INDH phase has its programme resolved in that year's phase.
+    """
     found = find_header_lines(raw.rows, getattr(raw, "merged", None))
     if found is None:
         return None
     header_index, mapped, lines, texts = found
     sheet = ProjectSheet(raw.name, header_index + 1, {column: texts[i] for i, column in mapped.items()},
-                         columns=dict(mapped))
+                         columns=dict(mapped), period_year=period_year)
+    unmapped: list[tuple[int, str]] = []
     last_header = raw.rows[header_index + lines - 1]
     for index, cell in enumerate(last_header):
         if cell not in (None, "") and index not in mapped:
-            sheet.findings.append(Finding("COLUMN_UNMAPPED", raw.name, header_index + lines,
-                                          str(cell).strip(), str(cell).strip()))
+            unmapped.append((header_index + lines, str(cell).strip()))
     if lines == 2:
         for index, cell in enumerate(raw.rows[header_index]):
             if cell not in (None, "") and index not in mapped and (
                     index >= len(last_header) or last_header[index] in (None, "")):
-                sheet.findings.append(Finding("COLUMN_UNMAPPED", raw.name, header_index + 1,
-                                              str(cell).strip(), str(cell).strip()))
+                unmapped.append((header_index + 1, str(cell).strip()))
+    sheet.findings.extend(header_findings(sheet, [texts[i] for i in mapped], sorted(unmapped)))
     hidden = getattr(raw, "hidden_rows", None) or set()
     for offset, cells in enumerate(raw.rows[header_index + lines:], start=header_index + lines + 1):
         before = len(sheet.rows)
@@ -255,7 +285,60 @@ def read_project_sheet(raw: RawSheet, province_code: str) -> ProjectSheet | None
         if offset in hidden and len(sheet.rows) > before:  # loaded, but the clerk may not see it
             sheet.findings.append(Finding("ROW_HIDDEN", raw.name, offset, value=sheet.rows[-1]["project_code"],
                                           project_code=sheet.rows[-1]["project_code"]))
+    sheet.findings.extend(label_guess_findings(sheet))
     return sheet
+
+
+def _names_fr_ar(targets, names: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    fr = " » ou « ".join(names.get(t, (t, t))[0] for t in targets)
+    ar = " » أو « ".join(names.get(t, (t, t))[1] for t in targets)
+    return fr, ar
+
+
+def suggestion_params(found: Match, names: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The « did you mean » of a header or label that was not mapped (empty when nothing is close)."""
+    if found.how == "ambiguous" and found.suggestions:
+        fr, ar = _names_fr_ar(found.suggestions, names)
+        return {"suggestion_fr": f" Elle ressemble autant à « {fr} » : précisez-la.",
+                "suggestion_ar": f" تشبه بنفس القدر « {ar} »: وضّحها."}
+    if found.how == "close" and found.suggestions:
+        fr, ar = _names_fr_ar(found.suggestions, names)
+        return {"suggestion_fr": f" Vouliez-vous dire « {fr} » ?", "suggestion_ar": f" هل تقصد « {ar} »؟"}
+    return {}
+
+
+def header_findings(sheet: ProjectSheet, mapped_texts: list[str], unmapped: list[tuple[int, str]]
+                    ) -> list[Finding]:
+    """Info at the header: every column read from a header the lists do not give as it is typed
+    (so a person confirms it), and every column not read, with a suggestion when one is close."""
+    findings = []
+    names = column_names()
+    for text in mapped_texts:
+        found = match_header(text)
+        if found.guessed:
+            fr, ar = names.get(found.target, (found.target, found.target))
+            findings.append(Finding("COLUMN_GUESSED", sheet.name, sheet.header_row, text, text,
+                                    params={"column_fr": fr, "column_ar": ar}))
+    for excel_row, text in unmapped:
+        found = match_header(text)
+        params = suggestion_params(found, names)
+        if found.guessed:  # read as a column another header of the sheet already gives
+            fr, ar = names.get(found.target, (found.target, found.target))
+            params = {"suggestion_fr": f" Elle ressemble à « {fr} », déjà lue dans une autre colonne.",
+                      "suggestion_ar": f" يشبه « {ar} »، المقروء في عمود آخر."}
+        findings.append(Finding("COLUMN_UNMAPPED", sheet.name, excel_row, text, text, params=params))
+    return findings
+
+
+def label_guess_findings(sheet: ProjectSheet) -> list[Finding]:
+    """One info per label read by resemblance, at its first row, with the number of rows."""
+    findings = []
+    for (column, label), (found, first_row, rows) in sheet.label_guesses.items():
+        domain = LABEL_COLUMNS.get(column, "programme_kind")
+        fr, ar = label_names(domain).get(found.target, (found.target, found.target))
+        findings.append(Finding("LABEL_GUESSED", sheet.name, first_row, sheet.headers.get(column), label,
+                                params={"label_fr": fr, "label_ar": ar, "rows": rows}))
+    return findings
 
 
 def _is_unlabelled_total(sheet: ProjectSheet, raw: dict) -> bool:
@@ -328,16 +411,29 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
         row[column + "_code"] = None
         label = values.parse_text(raw.get(column))
         if label:
-            row[column + "_code"] = label_code(domain, label)
-            if row[column + "_code"] is None:
-                finding("W_LABEL_UNKNOWN", column, label)
+            found = resolve_label(domain, label)
+            row[column + "_code"] = found.target
+            if found.target is None:
+                finding("W_LABEL_UNKNOWN", column, label, **suggestion_params(found, label_names(domain)))
+            elif found.how != "exact":
+                sheet.note_label_guess(column, label, found, excel_row)
     row["programme_code"] = None
     label = values.parse_text(raw.get("programme"))
     if label:
-        kind = label_code("programme_kind", label)
-        row["programme_code"] = kind and programme_code(kind, row["approval_year"])
-        if row["programme_code"] is None:
-            finding("W_LABEL_UNKNOWN", "programme", label)
+        found = resolve_label("programme_kind", label)
+        year = row["approval_year"]
+        in_phases = year is not None and reference.phase_of_year(year) is not None
+        phase_year = year if in_phases else sheet.period_year
+        if found.target is None:
+            finding("W_LABEL_UNKNOWN", "programme", label,
+                    **suggestion_params(found, label_names("programme_kind")))
+        else:
+            if found.how != "exact":
+                sheet.note_label_guess("programme", label, found, excel_row)
+            row["programme_code"] = programme_code(found.target, phase_year)
+            if row["programme_code"] is None and phase_year is not None:
+                finding("W_PROGRAMME_NOT_IN_PHASE", "programme", label, phase=reference.phase_of_year(phase_year),
+                        year=phase_year, **phase_note(None if in_phases else year, sheet.period_year))
     row["cells"] = cells  # the row of the sheet as read (no copy), for the quality tables if refused
     sheet.rows.append(row)
     sheet.findings.extend(findings)

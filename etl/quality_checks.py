@@ -15,6 +15,7 @@ refusals, so they never change which rows are loaded.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -67,8 +68,65 @@ def check_file(exam, today: dt.date | None = None):
                 exam.findings.append(Finding("W_YEAR_AFTER_PERIOD", sheet.name, row["excel_row"],
                                              sheet.headers.get("approval_year"), year, row["project_code"],
                                              {"period": exam.period}))
+    exam.findings = collapse_columns(one_finding_per_cause(exam.findings), exam.sheets)
     exam.findings.sort(key=_reading_order)
     return exam
+
+
+@functools.cache
+def consequences() -> dict[str, frozenset[str]]:
+    """Rule -> the rules that only repeat it on the same row (``reference/rule_consequences.csv``)."""
+    table: dict[str, set[str]] = defaultdict(set)
+    for row in reference.read_csv("rule_consequences.csv"):
+        table[row["cause"]].add(row["consequence"])
+    return {cause: frozenset(found) for cause, found in table.items()}
+
+
+def one_finding_per_cause(findings: list[Finding]) -> list[Finding]:
+    """Drop the findings of a row that are consequences of another finding of the same row
+    (an INDH part above the total is not also « INDH share above 70 % »)."""
+    implied = consequences()
+    by_row: dict[tuple, set[str]] = defaultdict(set)
+    for f in findings:
+        if f.excel_row:
+            by_row[f.sheet, f.excel_row].add(f.rule_id)
+    return [f for f in findings if not f.excel_row or not any(
+        f.rule_id in implied.get(cause, ()) for cause in by_row[f.sheet, f.excel_row] if cause != f.rule_id)]
+
+
+COLUMN_MIN_ROWS = 5  # a column-wide problem is said once when it hits at least this many rows
+COLUMN_SHARE = 0.9  # ... and this share of the sheet's rows
+
+
+def collapse_columns(findings: list[Finding], sheets) -> list[Finding]:
+    """A warning that hits (nearly) every row of one column is one root cause: one finding at the
+    column's header with the count and the first case, instead of one per row."""
+    rows = {sheet.name: len(sheet.rows) for sheet in sheets}
+    header_rows = {sheet.name: sheet.header_row for sheet in sheets}
+    rules = reference.rules()
+    groups: dict[tuple, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.excel_row and f.column_header and f.sheet in rows and rules[f.rule_id].severity == "warning" \
+                and rules[f.rule_id].scope == "cell":
+            groups[f.sheet, f.column_header, f.rule_id].append(f)
+    collapsed = {id(f) for (sheet, _, _), group in groups.items()
+                 if len(group) >= max(COLUMN_MIN_ROWS, COLUMN_SHARE * rows[sheet]) for f in group}
+    if not collapsed:
+        return findings
+    out, said = [], set()
+    for f in findings:
+        if id(f) not in collapsed:
+            out.append(f)
+            continue
+        key = (f.sheet, f.column_header, f.rule_id)
+        if key in said:
+            continue
+        said.add(key)
+        example_fr, example_ar = f.messages()
+        out.append(Finding("COLUMN_VALUES_UNREADABLE", f.sheet, header_rows[f.sheet], f.column_header, f.value,
+                           params={"column": f.column_header, "rows": len(groups[key]), "first_row": f.excel_row,
+                                   "example_fr": example_fr, "example_ar": example_ar}))
+    return out
 
 
 def _reading_order(finding: Finding):

@@ -96,6 +96,15 @@ def programme_code(kind: str, approval_year: int | None) -> str | None:
     return candidates[0]["programme_code"] if len(candidates) == 1 else None
 
 
+@functools.lru_cache(maxsize=256)
+def phase_of_year(year: int) -> int | None:
+    """The INDH phase an approval year falls in (programmes.csv), None outside every phase."""
+    for p in programmes():
+        if int(p["first_year"]) <= year <= (int(p["last_year"]) if p["last_year"] else 9999):
+            return int(p["phase"])
+    return None
+
+
 @functools.cache
 def header_lookup() -> dict[str, str]:
     """text_key(header) -> canonical column name."""

@@ -41,7 +41,7 @@ STYLE = """<style>body{font-family:"DejaVu Sans","Noto Sans","Noto Naskh Arabic"
 color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:3px 8px;font-size:90%;
 vertical-align:top}th{background:#eef}.error{color:#a00;font-weight:bold}.warning{color:#a60}.info{color:#555}
 section[dir=rtl]{text-align:right}section[dir=rtl] table{direction:rtl}td[dir=rtl],th[dir=rtl]{text-align:right}
-.figures td{text-align:right}.ok{color:#070}td[lang]{min-width:16em}.note{background:#ffd;padding:4px}</style>"""
+.figures td{text-align:right}summary{cursor:pointer;margin:.3em 0}.ok{color:#070}td[lang]{min-width:16em}.note{background:#ffd;padding:4px}</style>"""
 
 
 def _query(name: str, **params):
@@ -61,18 +61,100 @@ def rule_label(message: str) -> str:
     return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
 
 
+FILE_LEVEL_RULES = ("FILE_", "SHEET_", "COLUMN_")
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def is_file_level(rule_id: str, excel_row) -> bool:
+    """A problem of the file or of a whole column (refusal, sheet, unmapped or guessed column)."""
+    return rule_id.startswith(FILE_LEVEL_RULES) or not excel_row
+
+
+def fix_order(rule_id: str, severity: str, sheet, excel_row) -> tuple:
+    """What to fix first: file and column problems, then errors row by row, then warnings, then
+    information, each in reading order (sheet, Excel row)."""
+    file_level = is_file_level(rule_id, excel_row)
+    return (0 if file_level else 1 + SEVERITY_ORDER.get(severity, 3), SEVERITY_ORDER.get(severity, 3) if file_level
+            else 0, sheet or "", excel_row or 0)
+
+
+def in_fix_order(findings: list[dict]) -> list[dict]:
+    return sorted(findings, key=lambda f: fix_order(f["rule_id"], f["severity"], f["sheet"], f["excel_row"]))
+
+
 def _groups(findings):
-    """(rule, severity, count) per rule, errors first; and the rule catalogue."""
+    """(rule, severity, count) per rule, errors first then by count; and the rule catalogue."""
     from etl import reference
 
-    order = {"error": 0, "warning": 1, "info": 2}
     counts = Counter((f["rule_id"], f["severity"]) for f in findings)
     return sorted(((rule, severity, count) for (rule, severity), count in counts.items()),
-                  key=lambda g: (order.get(g[1], 3), g[0])), reference.rules()
+                  key=lambda g: (SEVERITY_ORDER.get(g[1], 3), -g[2], g[0])), reference.rules()
+
+
+DETAIL_HEADER = """<tr><th>Feuille<br>الورقة</th><th>Ligne Excel<br>السطر</th><th>Colonne<br>العمود</th>
+<th>Valeur<br>القيمة</th><th>Code projet<br>رمز المشروع</th><th>Règle<br>القاعدة</th><th>Gravité<br>الدرجة</th>
+<th>Message</th><th dir="rtl">الرسالة</th></tr>"""
+
+
+def _detail_rows(findings) -> str:
+    return "".join(
+        "<tr>" + "".join(f"<td>{_cell(f[k])}</td>" for k in ("sheet", "excel_row", "column_header", "value",
+                                                              "project_code", "rule_id"))
+        + f"<td class='{f['severity']}'>{' / '.join(SEVERITY_LABELS[f['severity']])}</td>"
+        + f"<td lang='fr'>{escape(f['message_fr'])}</td><td dir='rtl' lang='ar'>{escape(f['message_ar'])}</td></tr>"
+        for f in findings)
+
+
+def _where(f) -> str:
+    """« [sheet] « column » : » before a file-level message, so the clerk finds the cell."""
+    parts = [f"[{f['sheet']}]" if f["sheet"] else "", f"« {f['column_header']} »" if f["column_header"] else ""]
+    where = " ".join(p for p in parts if p)
+    return f"{where} : " if where else ""
+
+
+def _detail_table(findings) -> str:
+    return f"<table>{DETAIL_HEADER}{_detail_rows(findings)}</table>"
+
+
+def fix_first_html(findings) -> str:
+    """The findings in the order a clerk acts on them: file and column problems (with suggestions),
+    errors row by row, then warnings summarised by rule with their rows folded, information folded."""
+    from etl import reference
+
+    rules = reference.rules()
+    ordered = in_fix_order(findings)
+    file_level = [f for f in ordered if is_file_level(f["rule_id"], f["excel_row"])]
+    rows = [f for f in ordered if not is_file_level(f["rule_id"], f["excel_row"])]
+    errors = [f for f in rows if f["severity"] == "error"]
+    warnings = [f for f in rows if f["severity"] == "warning"]
+    infos = [f for f in rows if f["severity"] not in ("error", "warning")]
+    parts = []
+    if file_level:
+        parts.append("<h2>1. À corriger d'abord : le fichier et ses colonnes / أولا: الملف وأعمدته</h2>"
+                     + _detail_table(file_level))
+    if errors:
+        parts.append(f"<h2>2. Erreurs : {len(errors)} cellule(s), lignes non chargées / "
+                     f"الأخطاء: {len(errors)}، أسطر غير محملة</h2>" + _detail_table(errors))
+    if warnings:
+        by_rule: dict[str, list[dict]] = {}
+        for f in warnings:
+            by_rule.setdefault(f["rule_id"], []).append(f)
+        folded = "".join(
+            f"<details><summary><b>{escape(rule)}</b> — {len(group)} — "
+            f"{escape(rule_label(rules[rule].message_fr))} / <span dir='rtl'>"
+            f"{escape(rule_label(rules[rule].message_ar))}</span></summary>{_detail_table(group)}</details>"
+            for rule, group in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])))
+        parts.append(f"<h2>3. Avertissements : {len(warnings)}, lignes chargées à vérifier, par règle / "
+                     f"التنبيهات: {len(warnings)}، حسب القاعدة</h2>{folded}")
+    if infos:
+        parts.append(f"<h2>4. Pour information / للعلم</h2><details><summary>{len(infos)} information(s) / "
+                     f"معلومة</summary>{_detail_table(infos)}</details>")
+    return "\n".join(parts)
 
 
 def submission_report_html(submission, findings) -> str:
-    """The report of one submission (or of one ``iga check``), French then Arabic."""
+    """The report of one submission (or of one ``iga check``), French then Arabic, then what to fix
+    in the order to fix it."""
     label_fr, label_ar = STATUS_LABELS[submission["status"]]
     groups, rules = _groups(findings)
     errors = sum(c for _, s, c in groups if s == "error")
@@ -83,12 +165,6 @@ def submission_report_html(submission, findings) -> str:
     groups_ar = "".join(
         f"<tr><td dir='ltr'>{escape(rule)}</td><td class='{sev}'>{SEVERITY_LABELS[sev][1]}</td><td>{count}</td>"
         f"<td>{escape(rule_label(rules[rule].message_ar))}</td></tr>" for rule, sev, count in groups)
-    finding_rows = "".join(
-        "<tr>" + "".join(f"<td>{_cell(f[k])}</td>" for k in ("sheet", "excel_row", "column_header", "value",
-                                                              "project_code", "rule_id"))
-        + f"<td class='{f['severity']}'>{' / '.join(SEVERITY_LABELS[f['severity']])}</td>"
-        + f"<td lang='fr'>{escape(f['message_fr'])}</td><td dir='rtl' lang='ar'>{escape(f['message_ar'])}</td></tr>"
-        for f in findings)
     reason = submission.get("reason")
     reason_fr = f"<p class='error'>Motif : {escape(reason)}</p>" if reason else ""
     refused_ar = next((f["message_ar"] for f in findings if f["severity"] == "error" and not f["excel_row"]), None)
@@ -103,6 +179,13 @@ def submission_report_html(submission, findings) -> str:
     verdict_ar = ("لا توجد أي ملاحظة: شكرا." if not findings else
                   f"{errors} خطأ (أسطر غير محملة) و{warnings} تنبيه (أسطر محملة، للتحقق).")
     no_findings = "<p class='ok'>Aucune anomalie / لا توجد أي ملاحظة</p>"
+    first = [f for f in in_fix_order(findings) if is_file_level(f["rule_id"], f["excel_row"])]
+    first_fr = ("<h2>À corriger d'abord</h2><ul>" + "".join(
+        f"<li class='{f['severity']}'>{escape(_where(f))}{escape(f['message_fr'])}</li>" for f in first) + "</ul>"
+        if first else "")
+    first_ar = ("<h2>للتصحيح أولا</h2><ul>" + "".join(
+        f"<li class='{f['severity']}'>{escape(_where(f))}{escape(f['message_ar'])}</li>" for f in first) + "</ul>"
+        if first else "")
     check_fr = ("<p class='note'>Vérification avant dépôt (<code>iga check</code>) : rien n'a été chargé.</p>"
                 if submission.get("check") else "")
     check_ar = ("<p class='note'>تحقق قبل الإيداع: لم يتم تحميل أي شيء.</p>" if submission.get("check") else "")
@@ -113,7 +196,7 @@ def submission_report_html(submission, findings) -> str:
 <p>Fichier <b>{file_name}</b> (dépôt n° {submission['submission_id']}) : <b>{label_fr}</b>.</p>
 <table class="figures"><tr><th>Lignes lues</th><th>Chargées</th><th>Refusées</th></tr>
 <tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
-{reason_fr}<p>{verdict_fr}</p>
+{reason_fr}<p>{verdict_fr}</p>{first_fr}
 <h2>Anomalies par règle</h2>
 {f'<table><tr><th>Règle</th><th>Gravité</th><th>Nombre</th><th>Description</th></tr>{groups_fr}</table>' if groups else no_findings}
 </section>
@@ -122,15 +205,12 @@ def submission_report_html(submission, findings) -> str:
 <p>الملف <b dir="ltr">{file_name}</b> (الإيداع رقم {submission['submission_id']}): <b>{label_ar}</b>.</p>
 <table class="figures"><tr><th>الأسطر المقروءة</th><th>المحملة</th><th>المرفوضة</th></tr>
 <tr><td>{submission['rows_read']}</td><td>{submission['rows_loaded']}</td><td>{submission['rows_rejected']}</td></tr></table>
-{reason_ar}<p>{verdict_ar}</p>
+{reason_ar}<p>{verdict_ar}</p>{first_ar}
 <h2>الملاحظات حسب القاعدة</h2>
 {f'<table><tr><th>القاعدة</th><th>الدرجة</th><th>العدد</th><th>الوصف</th></tr>{groups_ar}</table>' if groups else no_findings}
 </section>
 <section>
-<h2>Détail, cellule par cellule / التفاصيل، خانة بخانة</h2>
-<table><tr><th>Feuille<br>الورقة</th><th>Ligne Excel<br>السطر</th><th>Colonne<br>العمود</th><th>Valeur<br>القيمة</th>
-<th>Code projet<br>رمز المشروع</th><th>Règle<br>القاعدة</th><th>Gravité<br>الدرجة</th><th>Message</th>
-<th dir="rtl">الرسالة</th></tr>{finding_rows}</table>
+{fix_first_html(findings)}
 </section></body></html>"""
 
 

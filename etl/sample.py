@@ -45,6 +45,45 @@ PROGRAMMES_AR = ["محاربة الفقر بالوسط القروي", "محار�
 ACTIVITIES = ["Unité de valorisation du lait", "Atelier de couture", "Élevage caprin", "Rucher moderne",
               "Pressoir d'huile d'olive", "Boulangerie", "Gîte rural", "Unité de couscous", "Poterie",
               "Tissage de tapis", "Cyber-espace", "Transport scolaire"]
+# Headers and labels as clerks type them but as no reference list gives them (an article dropped,
+# words reordered, an abbreviation, a plural, one typo): each file writes a share of its columns
+# and labels this way, and each must be read and reported as read by resemblance.
+UNSEEN_HEADERS = {
+    "project_code": {"fr": ["Code du projet AGR", "Réf. du projet", "N° de projet"], "ar": ["رمز مشروع", "رقم مشروع"]},
+    "title": {"fr": ["Intitulé de projet", "Intitulés des projets", "Désignation de projet"],
+              "ar": ["عنوان مشروع", "اسم مشروع"]},
+    "commune": {"fr": ["Commune du projet", "Communes"], "ar": ["جماعة", "الجماعات"]},
+    "programme": {"fr": ["Programme INDH concerné", "Prog. INDH"], "ar": ["برنامج", "البرامج"]},
+    "sector": {"fr": ["Secteur activité", "Secteurs d'activité"], "ar": ["قطاع", "قطاع النشاط الاقتصادي"]},
+    "promoter_type": {"fr": ["Type porteur", "Nature de porteur"], "ar": ["نوع حامل مشروع"]},
+    "promoter_name": {"fr": ["Porteur du projet", "Nom de porteur"], "ar": ["حامل مشروع", "اسم حامل مشروع"]},
+    "approval_year": {"fr": ["Année d'approb.", "Année approbation", "Annee d'aprobation"],
+                      "ar": ["سنة مصادقة", "سنوات المصادقة"]},
+    "start_date": {"fr": ["Date démarrage", "Date de démarage"], "ar": ["تاريخ انطلاق", "تاريخ انطلاق المشروع"]},
+    "status": {"fr": ["Etat avancement", "Statut du projet"], "ar": ["وضعية", "حالة مشروع"]},
+    "total_cost_mad": {"fr": ["Coût globale (DH)", "Mt global (en DH)", "Coût tot. du projet"],
+                       "ar": ["كلفة اجمالية (درهم)", "الكلفة الاجمالية للمشاريع"]},
+    "indh_contribution_mad": {"fr": ["Contrib. INDH", "Part de l'INDH", "Mt INDH (DH)"],
+                              "ar": ["مساهمات المبادرة", "مساهمة مبادرة"]},
+    "promoter_contribution_mad": {"fr": ["Contrib. porteur", "Apport porteur", "Contribution de porteur"],
+                                  "ar": ["مساهمة حامل مشروع", "مساهمات حامل المشروع"]},
+    "partner_contribution_mad": {"fr": ["Autres partenaire", "Contrib. partenaires"], "ar": ["مساهمة شركاء", "مساهمات الشركاء"]},
+    "beneficiaries": {"fr": ["Nbre de bénéficiaires", "Nb bénéf."], "ar": ["عدد المستفيدون", "عدد مستفيدين"]},
+    "women": {"fr": ["Nbre femmes", "Femmes bénéficiaires"], "ar": ["عدد النساء", "منهم النساء"]},
+    "youth": {"fr": ["Nbre jeunes", "Jeunes bénéficiaires"], "ar": ["عدد الشباب", "منهم الشباب"]},
+    "jobs_created": {"fr": ["Nbre d'emplois créés", "Emplois créé"], "ar": ["مناصب شغل محدثة", "عدد مناصب الشغل"]},
+}
+UNSEEN_LABELS = {  # label as typed -> the label of the lists it stands for
+    "sector": {"Agriculture": "Agricultur", "Apiculture": "Apicultures", "Artisanat": "Artisanats",
+               "Commerce": "Commerces", "Tourisme rural": "Tourism rural", "الخياطة": "الخياطه و الطرز"},
+    "status": {"Achevé": "Achevés", "Arrêté": "Arrêtés", "Approuvé": "Approuvés", "في طور الإنجاز": "في طور انجاز"},
+    "promoter_type": {"Association": "Assoc.", "Personne physique": "Personnes physiques", "جمعية": "جمعيات",
+                      "تعاونية": "تعاونيات"},
+    "programme": {"Milieu rural": "Milieu rurale", "Milieu urbain": "Milieu urbaine",
+                  "Programme transversal": "Programme transversale", "البرنامج الأفقي": "برنامج الافقي"},
+}
+UNSEEN_HEADER_SHARE = 0.3  # of each file's columns
+UNSEEN_LABEL_SHARE = 0.15  # of each file's label cells
 # Errors a clerk makes; each makes the row impossible to load (see DESIGN.md, severity "error").
 ERROR_KINDS = ("negative_amount", "indh_above_total", "women_above_beneficiaries", "missing_code",
                "year_out_of_range", "amount_not_a_number")
@@ -77,6 +116,8 @@ class Expected:
     provinces: dict[str, Totals] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     wrong_rows: dict[str, list[int]] = field(default_factory=dict)  # file -> Excel rows refused
+    unseen_headers: dict[str, list[str]] = field(default_factory=dict)  # file -> headers no list gives
+    unseen_labels: dict[str, set[str]] = field(default_factory=dict)  # file -> labels no list gives
 
     @property
     def national(self) -> Totals:
@@ -136,18 +177,26 @@ def spoil(rng: random.Random, row: dict, kind: str, cells: dict) -> None:
 
 
 def write_province_file(path: Path, province_code: str, period: str, rows: int, rng: random.Random,
-                        errors: int) -> tuple[Totals, list[int]]:
-    """Write one province's workbook; returns the totals of its loadable rows and the wrong rows."""
+                        errors: int, unseen: dict | None = None) -> tuple[Totals, list[int]]:
+    """Write one province's workbook; returns the totals of its loadable rows and the wrong rows.
+
+    ``unseen``: when given, a share of the headers and labels are written as no reference list
+    gives them, and recorded there (``{"headers": [...], "labels": set()}``)."""
     from openpyxl import Workbook
 
     province = reference.provinces()[province_code]
     arabic = rng.random() < 0.35
-    headers = ARABIC_HEADERS if arabic else FRENCH_HEADERS
+    headers = dict(ARABIC_HEADERS if arabic else FRENCH_HEADERS)
     columns = list(FRENCH_HEADERS)
     if rng.random() < 0.5:  # some provinces order their columns their own way
         head, tail = columns[:4], columns[4:]
         rng.shuffle(tail)
         columns = head + tail
+    variants = random.Random(rng.random())  # its own stream: the projects stay those of the seed
+    if unseen is not None:
+        for column in variants.sample(columns, round(UNSEEN_HEADER_SHARE * len(columns))):
+            headers[column] = variants.choice(UNSEEN_HEADERS[column]["ar" if arabic else "fr"])
+            unseen["headers"].append(headers[column])
     last_year = int(period[:4])
     workbook = Workbook()
     sheet = workbook.active
@@ -183,6 +232,11 @@ def write_province_file(path: Path, province_code: str, period: str, rows: int, 
         for amount in ("total_cost_mad", "indh_contribution_mad", "promoter_contribution_mad",
                        "partner_contribution_mad"):
             cells[amount] = amount_cell(rng, row[amount])
+        if unseen is not None:
+            for domain, labels in UNSEEN_LABELS.items():
+                if cells[domain] in labels and variants.random() < UNSEEN_LABEL_SHARE:
+                    cells[domain] = labels[cells[domain]]
+                    unseen["labels"].add(cells[domain])
         if index in error_rows:
             spoil(rng, row, ERROR_KINDS[len(wrong) % len(ERROR_KINDS)], cells)
             wrong.append(sheet.max_row + 1)
@@ -207,15 +261,21 @@ def write_province_file(path: Path, province_code: str, period: str, rows: int, 
 
 def generate(landing: Path, *, seed: int = 2013, period: str = "2013",
              provinces: list[str] | None = None, rows: tuple[int, int] = (8, 40),
-             errors_per_file: int = 2) -> Expected:
-    """Write one workbook per province into ``landing`` and return what the warehouse must hold."""
+             errors_per_file: int = 2, unseen_variants: bool = True) -> Expected:
+    """Write one workbook per province into ``landing`` and return what the warehouse must hold.
+
+    ``unseen_variants``: a share of each file's headers and labels typed as no list gives them."""
     rng = random.Random(seed)
     expected = Expected()
     for code in provinces or sorted(reference.provinces()):
         # Taounate reported 157 IGA projects for 2005-2013 (provincial study day, June 2013).
         count = 157 if code == "MA-TAO" and period.startswith("2013") else rng.randrange(*rows)
         path = landing / code / period / f"situation_agr_{code[3:].lower()}_{period}.xlsx"
-        totals, wrong = write_province_file(path, code, period, count, rng, errors_per_file)
+        unseen = {"headers": [], "labels": set()} if unseen_variants else None
+        totals, wrong = write_province_file(path, code, period, count, rng, errors_per_file, unseen)
+        if unseen is not None:
+            expected.unseen_headers[str(path)] = unseen["headers"]
+            expected.unseen_labels[str(path)] = unseen["labels"]
         expected.provinces[code] = totals
         expected.files.append(path)
         expected.wrong_rows[str(path)] = wrong

@@ -331,15 +331,16 @@ def province_submissions(engine, province_code: str) -> list[dict]:
 
 
 def what_to_fix_first(findings: list[dict]) -> dict:
-    """A dry run's findings in the order a clerk fixes them: problems with the file itself, then
-    every error at its cell (rows not loaded), then warnings grouped by rule (rows loaded, to check),
-    then information (such as columns that were not used)."""
+    """A dry run's findings in the order a clerk fixes them: problems with the file itself and its
+    columns (refusals, unmapped or guessed columns with their suggestions), then every error at its
+    cell (rows not loaded), then warnings grouped by rule (rows loaded, to check), then information."""
     from etl import reference
-    from etl.reports import rule_label
+    from etl.reports import in_fix_order, is_file_level, rule_label
 
     rules = reference.rules()
-    file_level = [f for f in findings if f["severity"] == "error" and f["excel_row"] is None]
-    errors = [f for f in findings if f["severity"] == "error" and f["excel_row"] is not None]
+    file_level = [f for f in in_fix_order(findings) if is_file_level(f["rule_id"], f["excel_row"])]
+    findings = [f for f in findings if not is_file_level(f["rule_id"], f["excel_row"])]
+    errors = [f for f in findings if f["severity"] == "error"]
     errors.sort(key=lambda f: (f["sheet"] or "", f["excel_row"], f["column_header"] or ""))
     by_rule: dict[str, list[dict]] = {}
     for f in findings:

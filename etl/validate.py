@@ -18,7 +18,7 @@ from etl.config import EXPECTATIONS_DIR, settings
 from etl.errors import IgaError
 from etl.findings import Finding
 from etl.formatting import format_mad, format_percent
-from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, ProjectSheet
+from etl.normalise import AMOUNT_COLUMNS, COUNT_COLUMNS, ProjectSheet, phase_note
 
 SUITE_NAME = "project_rows"
 # Rules whose thresholds come from the INDH phase's policy (reference/policy.csv): their messages
@@ -49,8 +49,10 @@ def _validator():
     return batch_definition, suite
 
 
-def rows_frame(sheets: list[ProjectSheet]):
-    """The rows of all project sheets as one frame, with the derived columns the suite checks."""
+def rows_frame(sheets: list[ProjectSheet], period_year: int | None = None):
+    """The rows of all project sheets as one frame, with the derived columns the suite checks.
+
+    A row's policy is its approval year's phase; without a year in a phase, the period's."""
     import pandas as pd
 
     records = [row for sheet in sheets for row in sheet.rows]
@@ -61,7 +63,7 @@ def rows_frame(sheets: list[ProjectSheet]):
     frame["row_id"] = range(len(frame))
     # Policy shares in basis points of the row's phase; compared in integers (cents x basis
     # points), so a promoter paying exactly 30 % is never flagged by a rounding error.
-    by_year = {year: policy_for_year(year) for year in set(frame["approval_year"].tolist())}
+    by_year = {year: row_policy(year, period_year) for year in set(frame["approval_year"].tolist())}
     phases = [by_year[year] for year in frame["approval_year"].tolist()]
     min_bp = pd.array([round(p.min_promoter_share * 10_000) for p in phases], dtype="Int64")
     max_bp = pd.array([round(p.max_indh_share * 10_000) for p in phases], dtype="Int64")
@@ -81,12 +83,15 @@ def rows_frame(sheets: list[ProjectSheet]):
     return frame, records, [sheet for sheet in sheets for _ in sheet.rows]
 
 
-def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
+def validate_rows(sheets: list[ProjectSheet], period: str | None = None) -> list[Finding]:
+    """Row findings of the suite. ``period``: the submission's period, whose INDH phase judges the
+    rows whose approval year is missing or in no phase (the finding says so)."""
     records_count = sum(len(s.rows) for s in sheets)
     if records_count == 0:
         return []
+    period_year = int(period[:4]) if period and period[:4].isdigit() else None
     batch_definition, suite = _validator()
-    frame, records, row_sheets = rows_frame(sheets)
+    frame, records, row_sheets = rows_frame(sheets, period_year)
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
         suite,
@@ -114,13 +119,53 @@ def validate_rows(sheets: list[ProjectSheet]) -> list[Finding]:
                 value = format_mad(value)
             params = {}
             if rule_id in POLICY_RULES:
-                policy = policy_of(row["approval_year"])
-                params = {"phase": policy.phase,
-                          "min_share": format_percent(policy.min_promoter_share),
-                          "max_share": format_percent(policy.max_indh_share)}
+                params = policy_params(row["approval_year"], period_year, policy_of)
             findings.append(Finding(rule_id, sheet.name, row["excel_row"], sheet.headers.get(column),
                                     value, row["project_code"], params))
-    return findings
+    return merge_share_findings(findings)
+
+
+def row_policy(year, period_year: int | None, policy_of=None) -> "Policy":
+    """The policy of the row's phase: its approval year's, else (no year, or a year in no phase)
+    the period's."""
+    policy_of = policy_of or policy_for_year
+    if _year_in_phases(year) or period_year is None:
+        return policy_of(year)
+    return policy_of(period_year)
+
+
+def _year_in_phases(year) -> bool:
+    try:
+        return reference.phase_of_year(int(year)) is not None
+    except (TypeError, ValueError):  # None, NaN, pandas NA
+        return False
+
+
+def policy_params(year, period_year: int | None, policy_of=None) -> dict[str, str]:
+    """The thresholds and phase a policy finding names, and why the phase when it was assumed."""
+    policy = row_policy(year, period_year, policy_of)
+    params = {"phase": policy.phase, "min_share": format_percent(policy.min_promoter_share),
+              "max_share": format_percent(policy.max_indh_share)}
+    if not _year_in_phases(year):
+        params.update(phase_note(None if year is None or year != year else year, period_year))
+    return params
+
+
+def merge_share_findings(findings: list[Finding]) -> list[Finding]:
+    """A promoter share under its threshold and an INDH share over its threshold on the same row
+    are one deviation (with no partner, each is the other): one finding naming both thresholds."""
+    low = {(f.sheet, f.excel_row): f for f in findings if f.rule_id == "W_PROMOTER_SHARE_LOW"}
+    both = {key for key in (((f.sheet, f.excel_row) for f in findings if f.rule_id == "W_INDH_SHARE_HIGH"))
+            if key in low}
+    merged: list[Finding] = []
+    for f in findings:
+        key = (f.sheet, f.excel_row)
+        if key not in both or f.rule_id not in POLICY_RULES:
+            merged.append(f)
+        elif f.rule_id == "W_INDH_SHARE_HIGH":
+            merged.append(Finding("W_SHARES_OFF_POLICY", f.sheet, f.excel_row, f.column_header, f.value,
+                                  f.project_code, {**f.params, "promoter": low[key].value}))
+    return merged
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_reports_reach_the_province_owners_with_the_findings_attached(warehouse_
 
 
 def test_a_clean_submission_gets_a_report_without_attachment(warehouse_url, iga_home, smtp_server):
-    generate(settings().landing, provinces=["MA-BER"], errors_per_file=0)
+    generate(settings().landing, provinces=["MA-BER"], errors_per_file=0, unseen_variants=False)
     for path in list_new_files():
         ingest_file(path)
     send_submission_reports()

@@ -67,6 +67,21 @@ def test_national_cycle_reconciles_to_the_dirham_and_runs_again_as_a_no_op(wareh
     assert statuses == {"partial": 75, "refused": 1}
     assert "endommagé" in refused.reason and refused.reported_at is not None
 
+    # Headers and labels written as no reference list gives them were read, and each is reported
+    # (info, French and Arabic) so the clerk and the national team can confirm it.
+    with create_engine(warehouse_url).connect() as conn:
+        guessed = conn.execute(text(
+            "SELECT s.file_name, f.rule_id, f.value, f.message_fr, f.message_ar FROM quality.finding f "
+            "JOIN core.submission s USING (submission_id) WHERE f.rule_id IN ('COLUMN_GUESSED', 'LABEL_GUESSED')"
+        )).all()
+    reported = {(row.file_name, row.rule_id, row.value) for row in guessed}
+    assert all(" lue comme " in row.message_fr and "قُرئ" in row.message_ar for row in guessed)
+    assert sum(len(headers) for headers in expected.unseen_headers.values()) >= 75 * 5
+    for path, headers in expected.unseen_headers.items():
+        name = path.rsplit("/", 1)[1]
+        assert {(name, "COLUMN_GUESSED", header) for header in headers} <= reported, name
+        assert {(name, "LABEL_GUESSED", label) for label in expected.unseen_labels[path]} <= reported, name
+
     # What the people downstream get: exports, one report per submission, mails in the outbox.
     published = current.published / "latest"
     assert {p.name for p in published.iterdir()} >= {"province_summary.csv", "national_summary.csv",

@@ -233,7 +233,7 @@ def test_a_file_refused_whole_cannot_be_submitted(portal, tmp_path):
         "location"]
     page = client.get(page_url).text
     assert "refusé en entier" in page and "submit-button" not in page
-    assert "Problèmes du fichier" in page
+    assert "le fichier et ses colonnes" in page
     assert portal.submit(client, page_url).headers["location"].endswith("outcome=refused")
     assert not portal.settings.landing.exists() or not any(portal.settings.landing.rglob("*.xls"))
 

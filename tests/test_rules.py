@@ -98,8 +98,11 @@ ROW_RULES = [
     ("E_PROVINCE_UNKNOWN", {"province_code": "MA-XXX"}, "Province", "error"),
     ("W_PROMOTER_SHARE_LOW", {"promoter_contribution_mad": 2_999_999, "partner_contribution_mad": 1_000_001},
      "Contribution porteur", "warning"),
-    ("W_INDH_SHARE_HIGH", {"indh_contribution_mad": 7_000_001, "promoter_contribution_mad": 2_999_999,
-                           "partner_contribution_mad": 0}, "Contribution INDH", "warning"),
+    ("W_INDH_SHARE_HIGH", {"indh_contribution_mad": 7_000_001, "promoter_contribution_mad": None,
+                           "partner_contribution_mad": None}, "Contribution INDH", "warning"),
+    # Both shares off by the same amount (no partner): one deviation, said once.
+    ("W_SHARES_OFF_POLICY", {"indh_contribution_mad": 7_000_001, "promoter_contribution_mad": 2_999_999,
+                             "partner_contribution_mad": 0}, "Contribution INDH", "warning"),
     ("W_PARTS_SUM_MISMATCH", {"partner_contribution_mad": 1_000_201}, "Coût global (DH)", "warning"),
 ]
 
