@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from etl.config import settings
 from etl.examine import examine
+from etl.failures import SubmissionFailed
 from etl.load import load_submission
 from etl.quality_checks import warehouse_checks
 from etl.read import sha256_of
@@ -52,14 +53,23 @@ def list_new_files() -> list[str]:
 
 
 def ingest_file(relative_path: str) -> dict:
-    """Examine and load one landing file; returns its submission summary."""
+    """Examine and load one landing file; returns its submission summary.
+
+    A failure is raised again as :class:`~etl.failures.SubmissionFailed` (the file, the error type,
+    the Excel row), keeping the original traceback's frames but not its message: the task log and
+    the operators' mail must not quote the row's contents.
+    """
     current = settings()
     path = current.landing / relative_path
-    province, period, _ = Path(relative_path).parts
-    sha256 = sha256_of(path)
-    exam = examine(path, province, period)
-    warehouse_checks(exam, engine())  # read-only, before the load transaction; warnings only
-    summary = load_submission(engine(), exam, relative_path, sha256, path.stat().st_size, current.archive)
+    exam = None
+    try:
+        province, period, _ = Path(relative_path).parts
+        sha256 = sha256_of(path)
+        exam = examine(path, province, period)
+        warehouse_checks(exam, engine())  # read-only, before the load transaction; warnings only
+        summary = load_submission(engine(), exam, relative_path, sha256, path.stat().st_size, current.archive)
+    except Exception as error:
+        raise SubmissionFailed(relative_path, error, exam).with_traceback(error.__traceback__) from None
     log.info("%s: submission %s %s (%s loaded, %s rejected)", relative_path, summary["submission_id"],
              summary["status"], summary.get("rows_loaded"), summary.get("rows_rejected"))
     return summary

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -94,13 +95,30 @@ def _json_cell(value: object) -> object:
 
 
 def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
-    """Keep the original bytes, content-addressed, so every figure traces back to its file."""
+    """Keep the original bytes, content-addressed, so every figure traces back to its file.
+
+    Called inside the submission's transaction: the copy is on disk (fsync) before the submission
+    that names it commits, and a copy that fails (disk full, read-only) fails the submission and
+    leaves no partial file behind.
+    """
     target = archive_root / sha256[:2] / sha256 / path.name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        shutil.copyfile(path, partial)
-        partial.replace(target)
+        try:
+            with open(path, "rb") as source, open(partial, "wb") as copy:
+                shutil.copyfileobj(source, copy, 1 << 20)
+                copy.flush()
+                os.fsync(copy.fileno())
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     return target
 
 
