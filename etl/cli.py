@@ -5,10 +5,13 @@
     iga check FILE --province MA-TAO --period 2013   validate one file, load nothing
     iga db url | migrate | docs | stop   the warehouse's URL, apply migrations, write
                                   docs/warehouse.md, stop the embedded server
-    iga airflow [run|start|stop|status]   Airflow standalone (UI, scheduler) on the embedded defaults
+    iga airflow [run|start|stop|status]   Airflow (UI, scheduler) on the embedded defaults
     iga portal [--port 8090]      the provinces' portal (upload, dry run, submit, national board)
     iga portal user add --email … --province MA-TAO | --national    an account and its password link
     iga portal user disable --email …   the account can no longer log in
+    iga db backup | restore [FOLDER]   pg_dump + the archive's SHA-256 manifest; restore into an
+                                  empty warehouse and verify every archived file
+    iga deploy check              refuse a production start with example or short secrets
 """
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def command_run(args) -> int:
 
     from etl.migrate import migrate
     from etl.pipeline import configure_airflow, run_pipeline
-    from etl.warehouse import engine, warehouse_url
+    from etl.warehouse import display_url, engine, warehouse_url
 
     current = settings()
     url = warehouse_url()
@@ -94,7 +97,7 @@ def command_run(args) -> int:
     print(f"Quality reports:  {current.reports}")
     print(f"Mail outbox:      {current.outbox}" if not current.smtp_conn_id
           else f"Mail sent through Airflow connection {current.smtp_conn_id}")
-    print(f"Warehouse:        psql \"$(iga db url)\"   (now {url})")
+    print(f"Warehouse:        psql \"$(iga db url)\"   (now {display_url(url)})")
     return EXIT_OK
 
 
@@ -182,7 +185,7 @@ def command_check(args) -> int:
 
 
 def command_db(args) -> int:
-    from etl.warehouse import engine, stop_embedded, warehouse_url
+    from etl.warehouse import display_url, engine, stop_embedded, warehouse_url
 
     if args.action == "url":
         url = warehouse_url()
@@ -196,7 +199,7 @@ def command_db(args) -> int:
                 return EXIT_DATA_ERRORS
             migrate(engine(url))
             url = embedded_reader_url(url)
-        print(url.replace("postgresql+psycopg2://", "postgresql://"))
+        print(display_url(url))
     elif args.action == "migrate":
         from etl.migrate import migrate
 
@@ -212,11 +215,55 @@ def command_db(args) -> int:
         target.parent.mkdir(exist_ok=True)
         target.write_text(data_dictionary_markdown(engine()), encoding="utf-8")
         print(f"Wrote {target}")
+    elif args.action == "backup":
+        from etl.backup import take_backup
+
+        current = settings()
+        keep = args.keep if args.keep is not None else current.backup_keep
+        folder = take_backup(warehouse_url(), current.backups, current.archive, keep)
+        print(f"Backup written: {folder} (the newest {keep} kept)")
+    elif args.action == "restore":
+        return restore(args)
     elif args.action == "stop":
         if settings().warehouse_url:
             print("IGA_WAREHOUSE_URL is set: that server is not ours to stop.")
         else:
             print("Embedded warehouse stopped." if stop_embedded(settings().pgdata) else "Not running.")
+    return EXIT_OK
+
+
+def restore(args) -> int:
+    """``iga db restore FOLDER``: into an empty warehouse, then every archived file checked."""
+    from etl.backup import backups, restore_backup
+    from etl.warehouse import warehouse_url
+
+    current = settings()
+    folder = Path(args.backup) if args.backup else (backups(current.backups) or [None])[-1]
+    if folder is None:
+        print(f"No backup in {current.backups}: name one, iga db restore FOLDER", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    result = restore_backup(warehouse_url(), folder, current.archive)  # RestoreRefused: one line, exit 1
+    archive = result["archive"]
+    print(f"Restored {folder}: {result['submissions']} submissions; archived files: {len(archive['ok'])} verified, "
+          f"{len(archive['missing'])} missing, {len(archive['damaged'])} damaged (SHA-256)")
+    for state in ("missing", "damaged"):
+        for path in archive[state]:
+            print(f"  {state}: {current.archive / path}", file=sys.stderr)
+    return EXIT_OK if not archive["missing"] and not archive["damaged"] else EXIT_DATA_ERRORS
+
+
+def command_deploy(args) -> int:
+    """``iga deploy check``: refuse a production start with example or short secrets, or mail in clear."""
+    from etl.config import environment
+    from etl.deployment import deployment_problems
+
+    problems = deployment_problems(environment())
+    for problem in problems:
+        print(f"refused: {problem}", file=sys.stderr)
+    if problems:
+        print("Set them in .env (see .env.example for how to generate each), then start again.", file=sys.stderr)
+        return EXIT_DATA_ERRORS
+    print("Secrets and mail settings: fit for production.")
     return EXIT_OK
 
 
@@ -309,11 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
     check.set_defaults(func=command_check)
     db = commands.add_parser("db", parents=[common], help="the warehouse")
-    db.add_argument("action", choices=("url", "migrate", "docs", "stop"))
+    db.add_argument("action", choices=("url", "migrate", "docs", "backup", "restore", "stop"))
+    db.add_argument("backup", nargs="?", help="with restore: the backup folder (default: the newest)")
+    db.add_argument("--keep", type=int, default=None, help="with backup: how many backups to keep "
+                                                             "(default IGA_BACKUP_KEEP, 14)")
     db.add_argument("--analyst", action="store_true",
                     help="with url: the read-only login of the embedded warehouse (role iga_analyst)")
     db.set_defaults(func=command_db)
-    airflow = commands.add_parser("airflow", parents=[common], help="Airflow standalone: UI, scheduler, DAG processor, triggerer")
+    deploy = commands.add_parser("deploy", parents=[common], help="production checks (docker-compose's airflow-init runs them)")
+    deploy.add_argument("action", choices=("check",))
+    deploy.set_defaults(func=command_deploy)
+    airflow = commands.add_parser("airflow", parents=[common], help="Airflow: UI, scheduler, DAG processor, triggerer")
     airflow.add_argument("action", nargs="?", default="run", choices=("run", "start", "stop", "status"),
                          help="run: in the foreground until Ctrl-C (default); start: in the background")
     airflow.add_argument("--port", type=int, default=None, help="UI/API port on 127.0.0.1 (default 8080, "

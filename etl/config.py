@@ -29,6 +29,7 @@ DEFAULT_MAX_CELLS = 6_000_000
 DEFAULT_WORKER_MEMORY_MB = 1536
 DEFAULT_WORKER_TIMEOUT_S = 300
 DEFAULT_DIGEST_SCHEDULE = "0 7 * * 1"  # Mondays 07:00, Africa/Casablanca
+DEFAULT_BACKUP_KEEP = 14  # two weeks of daily backups
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8090"
 
 
@@ -61,6 +62,13 @@ class Settings:
     airflow_api_url: str | None = _variable("IGA_AIRFLOW_API_URL")  # None: scheduled runs load the files
     airflow_api_user: str | None = _variable("IGA_AIRFLOW_API_USER")
     airflow_api_password: str | None = _variable("IGA_AIRFLOW_API_PASSWORD")
+    backup_dir: Path = _variable("IGA_BACKUP_DIR")
+    backup_keep: int = _variable("IGA_BACKUP_KEEP")  # backups the iga_backup DAG keeps
+    pg_bin: Path | None = _variable("IGA_PG_BIN")  # None: the PostgreSQL client tools pgserver ships
+
+    @property
+    def backups(self) -> Path:
+        return self.backup_dir
 
     @property
     def archive(self) -> Path:
@@ -129,6 +137,9 @@ def settings() -> Settings:
         airflow_api_url=(os.environ.get("IGA_AIRFLOW_API_URL") or "").rstrip("/") or None,
         airflow_api_user=os.environ.get("IGA_AIRFLOW_API_USER") or None,
         airflow_api_password=os.environ.get("IGA_AIRFLOW_API_PASSWORD") or None,
+        backup_dir=Path(os.environ.get("IGA_BACKUP_DIR") or home / "backups").resolve(),
+        backup_keep=_whole_number("IGA_BACKUP_KEEP", DEFAULT_BACKUP_KEEP),
+        pg_bin=Path(os.environ["IGA_PG_BIN"]) if os.environ.get("IGA_PG_BIN") else None,
     )
 
 

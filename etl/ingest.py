@@ -28,6 +28,7 @@ from sqlalchemy import text
 
 from etl.config import settings
 from etl.examine import Examination, examine
+from etl.failures import SubmissionFailed
 from etl.load import load_submission
 from etl.periods import period_end
 from etl.read import sha256_of
@@ -195,26 +196,36 @@ def ingest_file(relative_path: str) -> dict:
 
     The file is examined and loaded in a child process (:func:`etl.isolate.run_isolated`); a child
     that dies or times out gives a ``FILE_UNREADABLE`` refusal recorded here. An ordinary error
-    there (the warehouse is down) is a pipeline fault: it fails this task, which is retried.
+    there (the warehouse is down) is a pipeline fault: it fails this task, which is retried. It is
+    raised as :class:`~etl.failures.SubmissionFailed` (the file, the error type, the Excel row),
+    never quoting the row's contents (the child words it so, :func:`_examine_and_load`).
     """
-    from etl.isolate import ChildFailed, prepare_to_fork, run_isolated
+    from etl.isolate import ChildError, ChildFailed, prepare_to_fork, run_isolated
 
     entry = find_entry(relative_path)
     if entry is None:
         log.warning("%s: no longer in the landing folder", relative_path)
         return {"submission_id": None, "status": "gone", "new": False}
-    sha256 = entry_sha256(entry)
-    if entry.problem:  # recorded as refused, never as a duplicate of the same bytes under a good name
-        exam = _refused(entry, entry.problem, value=entry.parts[-1] if entry.problem == "FILE_NAME_INVALID"
-                        else relative_path, **entry.params)
-        return _record(exam, entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR", duplicates=False)
-    prepare_to_fork()
     try:
-        summary = run_isolated(_examine_and_load, entry, sha256)
-    except ChildFailed as failure:
-        log.error("%s: the reader was stopped: %s", relative_path, failure.detail_fr)
-        exam = _refused(entry, "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
-        summary = _record(exam, entry, sha256)
+        sha256 = entry_sha256(entry)
+        if entry.problem:  # recorded as refused, never as a duplicate of the same bytes under a good name
+            exam = _refused(entry, entry.problem, value=entry.parts[-1] if entry.problem == "FILE_NAME_INVALID"
+                            else relative_path, **entry.params)
+            return _record(exam, entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR", duplicates=False)
+        prepare_to_fork()
+        try:
+            summary = run_isolated(_examine_and_load, entry, sha256)
+        except ChildFailed as failure:
+            log.error("%s: the reader was stopped: %s", relative_path, failure.detail_fr)
+            exam = _refused(entry, "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
+            summary = _record(exam, entry, sha256)
+    except ChildError as error:
+        failure = SubmissionFailed(relative_path, error)
+        if error.type_name == "SubmissionFailed":  # already worded in the child: file, error type, row
+            failure.args = (error.message,)
+        raise failure from None
+    except Exception as error:
+        raise SubmissionFailed(relative_path, error).with_traceback(error.__traceback__) from None
     log.info("%s: submission %s %s (%s loaded, %s rejected)", relative_path, summary["submission_id"],
              summary["status"], summary.get("rows_loaded"), summary.get("rows_rejected"))
     return summary
@@ -243,6 +254,10 @@ def _examine_and_load(entry: LandingEntry, sha256: str) -> dict:
     from etl.quality_checks import warehouse_checks
 
     province, period, _ = entry.parts
-    exam = examine(entry.path, province, period)
-    warehouse_checks(exam, _engine())  # read-only, before the load transaction; warnings only
-    return _record(exam, entry, sha256)
+    exam = None
+    try:
+        exam = examine(entry.path, province, period)
+        warehouse_checks(exam, _engine())  # read-only, before the load transaction; warnings only
+        return _record(exam, entry, sha256)
+    except Exception as error:  # worded here, where the failing row is known, without its contents
+        raise SubmissionFailed(entry.relative, error, exam).with_traceback(error.__traceback__) from None

@@ -127,17 +127,31 @@ def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
     """Keep the original bytes, content-addressed, so every figure traces back to its file.
 
     The archive name is the digest and a short extension, never the clerk's name (which may be
-    any length or bytes; the warehouse keeps it as ``file_name``)."""
+    any length or bytes; the warehouse keeps it as ``file_name``). Called inside the submission's
+    transaction: the copy is on disk (fsync) before the submission that names it commits, and a
+    copy that fails (disk full, read-only) fails the submission and leaves no partial file behind.
+    """
     suffix = path.suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", path.suffix) else ""
     target = archive_root / sha256[:2] / (sha256 + suffix)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + f".{os.getpid()}.part")
-        with open(path, "rb") as source, open(partial, "wb") as copy:  # never follows a swapped-in link
-            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
-                raise OSError(f"not a regular file: {path!r}")
-            shutil.copyfileobj(source, copy, 1 << 20)
-        partial.replace(target)
+        try:
+            with open(path, "rb") as source, open(partial, "wb") as copy:  # never a swapped-in link
+                if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                    raise OSError(f"not a regular file: {path!r}")
+                shutil.copyfileobj(source, copy, 1 << 20)
+                copy.flush()
+                os.fsync(copy.fileno())
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     return target
 
 

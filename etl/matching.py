@@ -133,6 +133,7 @@ class Matcher:
         for index, (entry_words, _, _) in enumerate(self.entries):
             self.sort_texts[self.numbers[index]][index] = " ".join(sorted(entry_words))
         self.cache: dict[str, Match] = {}
+        self.exact_cache: dict[str, str | None] = {}
 
     def match(self, text: object) -> Match:
         text = str(text)
@@ -142,6 +143,18 @@ class Matcher:
                 self.cache.clear()
             found = self.cache[text] = self._match(text)
         return found
+
+    def exact_target(self, text: object) -> str | None:
+        """The target a text maps to as the reference lists give it (folded), else None."""
+        text = str(text)
+        found = self.cache.get(text)
+        if found is not None:
+            return found.target if found.how == "exact" else None
+        if text not in self.exact_cache:
+            if len(self.exact_cache) >= MAX_CACHED:
+                self.exact_cache.clear()
+            self.exact_cache[text] = next((self.exact[key] for key in self.keys(text) if key in self.exact), None)
+        return self.exact_cache[text]
 
     def _match(self, text: str) -> Match:
         for key in self.keys(text):
@@ -281,6 +294,11 @@ def header_matcher() -> Matcher:
 def match_header(text: object) -> Match:
     """How a header cell maps to a canonical column (cached per distinct text)."""
     return header_matcher().match(text)
+
+
+def exact_header(text: object) -> str | None:
+    """The canonical column a header gives as the synonym list has it (folded), else None."""
+    return header_matcher().exact_target(text)
 
 
 @functools.cache

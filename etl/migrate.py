@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from etl import reference
 from etl.config import SQL_DIR
+from etl.errors import IgaError
 
 log = logging.getLogger(__name__)
 MIGRATION_LOCK = 7_301_001  # pg_advisory_xact_lock key: one migrator at a time
@@ -43,15 +44,47 @@ def run_script(conn: Connection, script: str) -> None:
         cursor.execute(script)
 
 
+class ReferenceColumnsMismatch(IgaError, ValueError):
+    """A reference CSV names columns its table does not have: refused before any SQL is built."""
+
+
+def table_columns(conn: Connection, table: str) -> list[str]:
+    """The columns ``schema.table`` has, as the catalogue says (empty when there is no such table)."""
+    schema, name = table.split(".")
+    return list(conn.execute(text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = :s AND table_name = :t "
+        "ORDER BY ordinal_position"), {"s": schema, "t": name}).scalars())
+
+
 def _upsert(conn: Connection, table: str, key: str, rows: list[dict]) -> None:
-    # Identifiers come from the fixed calls below, never from data.
+    """Insert or update reference rows by ``key``.
+
+    The column names come from a CSV header, so they are checked against the table's own columns
+    (an unknown or misspelt header refuses the sync) and quoted as identifiers, never pasted.
+    """
+    from psycopg2 import sql
+    from psycopg2.extras import execute_batch
+
+    if not rows:
+        return
     columns = list(rows[0])
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-    statement = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
-    conn.execute(text(statement), rows)
+    known = set(table_columns(conn, table))
+    unknown = [c for c in columns if c not in known]
+    if unknown or key not in columns:
+        raise ReferenceColumnsMismatch(
+            f"{table}: the reference file's columns {unknown or [key]!r} are not columns of the table "
+            f"(it has {sorted(known)})")
+    schema, name = table.split(".")
+    statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}) "
+                        "ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+        table=sql.Identifier(schema, name),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(map(sql.Placeholder, columns)),
+        key=sql.Identifier(key),
+        updates=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
+                                   for c in columns if c != key))
+    with conn.connection.driver_connection.cursor() as cursor:
+        execute_batch(cursor, statement, rows)
 
 
 def sync_reference(conn: Connection) -> None:
@@ -83,6 +116,16 @@ def sync_reference(conn: Connection) -> None:
     conn.execute(
         text("INSERT INTO ref.header_synonym (synonym_key, column_name) VALUES (:k, :c)"),
         [{"k": k, "c": c} for k, c in reference.header_lookup().items()],
+    )
+    conn.execute(text("DELETE FROM ref.matching_word"))
+    conn.execute(
+        text("INSERT INTO ref.matching_word (kind, word, expansion, note) VALUES (:kind, :word, :expansion, :note)"),
+        [nulls(r) for r in reference.read_csv("matching_words.csv")],
+    )
+    conn.execute(text("DELETE FROM ref.rule_consequence"))
+    conn.execute(
+        text("INSERT INTO ref.rule_consequence (cause, consequence, why) VALUES (:cause, :consequence, :why)"),
+        [nulls(r) for r in reference.read_csv("rule_consequences.csv")],
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from etl import reference, values
 from etl.findings import Finding
-from etl.matching import Match, column_names, label_names, match_header, resolve_label
+from etl.matching import Match, column_names, exact_header, label_names, match_header, resolve_label
 from etl.read import MAX_CELL_CHARS, RawSheet
 
 CANONICAL_COLUMNS = (
@@ -84,12 +84,14 @@ def programme_code(kind: str, approval_year: int | None) -> str | None:
     return reference.programme_code(kind, approval_year)
 
 
-def map_headers(row: list[object]) -> dict[int, str]:
-    """Column index -> canonical column, for the cells of one row that are known headers."""
-    return choose_columns({index: [str(cell)] for index, cell in enumerate(row) if cell not in (None, "")})[0]
+def map_headers(row: list[object], resemblance: bool = True) -> dict[int, str]:
+    """Column index -> canonical column, for the cells of one row that are known headers
+    (``resemblance``: also those read by resemblance, see :func:`choose_columns`)."""
+    return choose_columns({index: [str(cell)] for index, cell in enumerate(row) if cell not in (None, "")},
+                          resemblance)[0]
 
 
-def choose_columns(texts: dict[int, list[str]]) -> tuple[dict[int, str], dict[int, str]]:
+def choose_columns(texts: dict[int, list[str]], resemblance: bool = True) -> tuple[dict[int, str], dict[int, str]]:
     """(column index -> canonical column, index -> the text it was read from) for a header line.
 
     ``texts`` gives each cell's candidate texts, best first (a two-line header tries the two lines
@@ -101,13 +103,13 @@ def choose_columns(texts: dict[int, list[str]]) -> tuple[dict[int, str], dict[in
     read_from: dict[int, str] = {}
     for index, candidates in texts.items():
         for text in candidates:
-            found = match_header(text)
-            if found.how == "exact" and found.target not in mapped.values():
-                mapped[index], read_from[index] = found.target, text
+            column = exact_header(text)
+            if column is not None and column not in mapped.values():
+                mapped[index], read_from[index] = column, text
                 break
     guesses: dict[str, list[tuple[int, int, str]]] = {}
     for index, candidates in texts.items():
-        if index in mapped:
+        if index in mapped or not resemblance:
             continue
         best = max(((match_header(text), text) for text in candidates), key=lambda pair: pair[0].score * bool(
             pair[0].target), default=None)
@@ -190,7 +192,9 @@ def find_header_lines(rows: list[list[object]], merged=None
     """
     best = None
     window = rows[:HEADER_SEARCH_ROWS + 1]
-    singles = [map_headers(row) for row in window]
+    # A row with a number or an amount in it is a project row, not a header: exact headers only
+    # (reading each distinct cell of the first rows by resemblance would cost more than the rest).
+    singles = [map_headers(row, _may_be_header_line(row)) for row in window]
     for index in range(min(len(window), HEADER_SEARCH_ROWS)):
         row = window[index]
         mapped = singles[index]

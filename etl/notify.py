@@ -31,6 +31,7 @@ class TaskFailureMail(BaseNotifier):
     """Mails the operators which task failed, on which file, after how many tries, and how to retry."""
 
     def notify(self, context) -> None:
+        from etl.failures import describe
         from etl.mail import Mail, deliver
 
         ti = context["ti"]
@@ -40,7 +41,8 @@ class TaskFailureMail(BaseNotifier):
                     or (str(map_index) if map_index is not None and map_index >= 0 else ""))
         label = f"{dag_id}.{task_id}" + (f" [{rendered}]" if rendered else "")
         error = context.get("exception")
-        error_text = f"{type(error).__name__}: {error}" if error is not None else "(no exception recorded)"
+        # The type, the file and the row, never a cell's value (etl/failures.py).
+        error_text = describe(error) if error is not None else "(no exception recorded)"
         tries = getattr(ti, "try_number", None)
         log_url = getattr(ti, "log_url", None) or ""
         rows = [

@@ -1,10 +1,14 @@
 """Run Airflow the way operators do: its own processes, its scheduler, its UI and REST API.
 
-``iga airflow`` (``make airflow``) starts ``airflow standalone`` (API server and UI, scheduler, DAG
-processor, triggerer, LocalExecutor) on the embedded defaults: the warehouse of ``iga db url``, the
-metadata in SQLite under ``$IGA_HOME/airflow``, sized for a 2-core machine. The scheduler test
-starts the same processes one by one with the CeleryExecutor. Every process started here runs in
-a session of its own and is stopped, with all its descendants, by :meth:`AirflowProcesses.stop`.
+``iga airflow`` (``make airflow``) starts what ``airflow standalone`` would (API server and UI,
+scheduler, DAG processor, triggerer, LocalExecutor), one process each, on the embedded defaults: the
+warehouse of ``iga db url``, the metadata in SQLite under ``$IGA_HOME/airflow``, sized for a 2-core
+machine. Started one by one rather than through ``airflow standalone`` so that nothing listens
+beyond 127.0.0.1 (standalone's scheduler and triggerer open log servers on 0.0.0.0:8793/8794; on one
+machine the UI reads the task logs from their files) and the admin password is generated here, into
+a 0600 file in a 0700 folder, never printed to a log. The scheduler test starts the same processes
+with the CeleryExecutor. Every process started here runs in a session of its own and is stopped,
+with all its descendants, by :meth:`AirflowProcesses.stop`.
 """
 from __future__ import annotations
 
@@ -23,9 +27,17 @@ from pathlib import Path
 
 from etl.config import DAGS_DIR, Settings, environment
 from etl.errors import IgaError
+from etl.private_files import private_dir, write_secret
 
 STATE_FILE = "iga-airflow.json"  # in AIRFLOW_HOME: what `iga airflow start` started
-PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # written by the simple auth manager
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # the simple auth manager's passwords
+# What `airflow standalone` runs, without the log servers (they bind every interface).
+LOCAL_COMPONENTS = {
+    "api-server": ("api-server",),
+    "scheduler": ("scheduler", "--skip-serve-logs"),
+    "dag-processor": ("dag-processor",),
+    "triggerer": ("triggerer", "--skip-serve-logs"),
+}
 
 
 class AirflowNotReady(IgaError, RuntimeError):
@@ -74,6 +86,16 @@ def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_ur
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # The scheduler's health server (off unless enabled) stays on loopback too.
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
+        # Task logs may quote what a task printed: readable by this user only.
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+        # The UI login: user admin, password in a file made here (0600), never printed.
+        "AIRFLOW__CORE__AUTH_MANAGER":
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(airflow_home / PASSWORDS_FILE),
         "IGA_WAREHOUSE_URL": warehouse_url,
         "IGA_HOME": str(current.home),
         "IGA_LANDING": str(current.landing),
@@ -111,9 +133,9 @@ class AirflowProcesses:
             raise RuntimeError(f"airflow {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
-        """Start ``airflow <args>`` in the background, its output in ``<log_dir>/<name>.log``."""
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path(name), "ab") as log:
+        """Start ``airflow <args>`` in the background, its output in ``<log_dir>/<name>.log`` (0600)."""
+        private_dir(self.log_dir)
+        with open(os.open(self.log_path(name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as log:
             process = subprocess.Popen(["airflow", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True)
         self.started[name] = process
@@ -140,6 +162,15 @@ class AirflowProcesses:
     def tail(self, name: str, chars: int = 4000) -> str:
         path = self.log_path(name)
         return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
+
+
+def ensure_admin_password(airflow_home: Path, user: str = "admin") -> Path:
+    """The simple auth manager's password file, with a random password for ``user`` if it has none."""
+    path = airflow_home / PASSWORDS_FILE
+    passwords = json.loads(path.read_text() or "{}") if path.exists() else {}
+    if not passwords.get(user):
+        passwords[user] = secrets.token_urlsafe(16)
+    return write_secret(path, json.dumps(passwords) + "\n")
 
 
 def stop_process_trees(pids: list[int], timeout: float = 30) -> list[str]:
@@ -279,19 +310,23 @@ def wait_for_dags(api_url: str, token: str, dag_ids: set[str], *, timeout: float
 
 # --- `iga airflow` -------------------------------------------------------------------------------
 
-def start_standalone(current: Settings, warehouse_url: str, *, port: int,
-                     extra: dict[str, str] | None = None) -> AirflowProcesses:
-    """``airflow standalone`` on the embedded defaults, in the background."""
+def start_local(current: Settings, warehouse_url: str, *, port: int,
+                extra: dict[str, str] | None = None) -> AirflowProcesses:
+    """Airflow on the embedded defaults, in the background: the metadata migrated, then the API
+    server, scheduler, DAG processor and triggerer (:data:`LOCAL_COMPONENTS`), all on loopback."""
+    private_dir(current.airflow_home)
+    ensure_admin_password(current.airflow_home)
     env = airflow_env(current, warehouse_url, port=port, extra=extra)
-    processes = AirflowProcesses(env=env, log_dir=current.airflow_home / "logs" / "standalone")
-    processes.start("standalone", "standalone")
+    processes = AirflowProcesses(env=env, log_dir=processes_log_dir(current))
+    processes.run("db", "migrate")
+    for name, args in LOCAL_COMPONENTS.items():
+        processes.start(name, *args)
     return processes
 
 
 def save_state(processes: AirflowProcesses, extra: dict) -> Path:
     path = processes.airflow_home / STATE_FILE
-    path.write_text(json.dumps({"pids": processes.pids(), "api_url": processes.api_url, **extra}, indent=2))
-    return path
+    return write_secret(path, json.dumps({"pids": processes.pids(), "api_url": processes.api_url, **extra}, indent=2))
 
 
 def load_state(airflow_home: Path) -> dict | None:
@@ -315,13 +350,17 @@ def banner(processes: AirflowProcesses) -> str:
         "",
         f"Airflow is up: UI and REST API at {processes.api_url}",
         f"  user: admin   password: in {password_file}",
-        "  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality",
+        "  DAGs: iga_ingest (every 15 min), iga_publish (after each load), iga_quality, iga_backup (daily)",
         f"  landing folder: {processes.env['IGA_LANDING']}",
         "  mail: " + ("through the Airflow connection in AIRFLOW_CONN_IGA_SMTP" if processes.env.get("AIRFLOW_CONN_IGA_SMTP")
                       else f"written to {Path(processes.env['IGA_HOME']) / 'outbox'} (no SMTP connection set)"),
         f"  logs: {processes.log_dir} and {processes.airflow_home / 'logs'}",
         "",
     ])
+
+
+def processes_log_dir(current: Settings) -> Path:
+    return current.airflow_home / "logs" / "components"
 
 
 def embedded_warehouse_running(pgdata: Path) -> bool:
@@ -350,10 +389,10 @@ def run_airflow(current: Settings, *, port: int | None, detach: bool, out=print)
     started_warehouse = embedded and not embedded_warehouse_running(current.pgdata)
     url = warehouse_url()
     migrate(engine(url))
-    current.airflow_home.mkdir(parents=True, exist_ok=True)
-    processes = start_standalone(current, url, port=free_port(port or 8080))
+    private_dir(current.airflow_home)
+    out(f"Starting Airflow (logs: {processes_log_dir(current)}) …")
+    processes = start_local(current, url, port=free_port(port or 8080))
     save_state(processes, {"embedded_warehouse_started": started_warehouse})
-    out(f"Starting Airflow standalone (log: {processes.log_path('standalone')}) …")
     try:
         wait_until_healthy(processes, timeout=300, need=("metadatabase", "scheduler", "dag_processor", "triggerer"))
     except AirflowNotReady as error:
@@ -378,7 +417,8 @@ def run_airflow(current: Settings, *, port: int | None, detach: bool, out=print)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if processes.exited() and not stopping:
-            out(f"Airflow standalone exited on its own: {processes.exited()}\n{processes.tail('standalone')}")
+            out(f"Airflow exited on its own: {processes.exited()}\n"
+                + "\n".join(f"--- {name}:\n{processes.tail(name, 1500)}" for name in processes.exited()))
         stop_airflow(current, out=out)
     return 0 if stopping else 1
 

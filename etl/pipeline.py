@@ -21,8 +21,11 @@ class PipelineFailed(IgaError, RuntimeError):
 
 
 def configure_airflow(current: Settings, warehouse_url: str) -> None:
-    """Point Airflow at the project's DAGs and a SQLite metadata DB in the state folder."""
-    current.airflow_home.mkdir(parents=True, exist_ok=True)
+    """Point Airflow at the project's DAGs and a SQLite metadata DB in the state folder (0700: the
+    metadata holds connections and the admin password file lives there)."""
+    from etl.private_files import private_dir
+
+    private_dir(current.airflow_home)
     defaults = {
         "AIRFLOW_HOME": str(current.airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),

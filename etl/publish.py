@@ -12,6 +12,8 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
 from decimal import Decimal
 from html import escape
 from pathlib import Path
@@ -84,14 +86,32 @@ def write_parquet(path: Path, columns: list[str], rows: list[tuple]) -> None:
     pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
 
 
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def write_exports() -> str:
-    """Write every published file into a new folder and point ``published/latest`` at it."""
+    """Write every published file into a new folder and point ``published/latest`` at it.
+
+    The folder is written under a hidden ``.<time>.partial`` name, flushed to disk, renamed, and only
+    then does ``latest`` (a symlink replaced atomically) point at it: a kill or a crash at any moment
+    leaves ``latest`` on the previous complete folder, and the next run removes the partial one.
+    Every file is read from one snapshot of the marts (REPEATABLE READ), so they agree.
+    """
     root = settings().published
+    root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(".*.partial"):  # what a killed run left
+        shutil.rmtree(leftover, ignore_errors=True)
     generated_at = dt.datetime.now(dt.timezone.utc)
-    folder = root / generated_at.strftime("%Y%m%dT%H%M%S%fZ")
-    folder.mkdir(parents=True)
+    name = generated_at.strftime("%Y%m%dT%H%M%S%fZ")
+    folder = root / f".{name}.partial"
+    folder.mkdir()
     tables: dict[str, tuple[list[str], list[tuple]]] = {}
-    with engine().connect() as conn:
+    with engine().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         submissions = conn.execute(text(
             "SELECT coalesce(array_agg(DISTINCT submission_id ORDER BY submission_id), '{}') FROM core.project"
         )).scalar_one()
@@ -116,12 +136,18 @@ def write_exports() -> str:
                   for path in sorted(folder.iterdir())},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    for path in folder.iterdir():
+        _fsync(path)
+    _fsync(folder)
+    final = folder.rename(root / name)
+    _fsync(root)
     latest = root / "latest"
     staging = root / ".latest.tmp"
     staging.unlink(missing_ok=True)
-    staging.symlink_to(folder.name)
+    staging.symlink_to(final.name)
     staging.replace(latest)
-    return str(folder)
+    _fsync(root)
+    return str(final)
 
 
 def _fmt(column: str, value: object) -> str:

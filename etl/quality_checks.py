@@ -240,19 +240,16 @@ def cross_province_findings(exam, others: list[dict]) -> list[Finding]:
     """A project code another province already reported (warning at the code cell).
 
     ``others``: dicts with project_code, province_code, name_fr, name_ar for codes of this file
-    found under another province in the warehouse.
+    found under another province in the warehouse. The finding goes to this province's clerks, so
+    it does not say which province (that is the other province's data): one finding per code, and
+    the national coordination's digest names the provinces (``sql/quality/codes_shared.sql``).
     """
     by_code = defaultdict(list)
     for other in others:
         by_code[other["project_code"]].append(other)
-    findings = []
-    for sheet, row in exam.rows:
-        for other in by_code.get(row["project_code"], []):
-            findings.append(Finding("W_CODE_OTHER_PROVINCE", sheet.name, row["excel_row"],
-                                    sheet.headers.get("project_code"), row["project_code"], row["project_code"],
-                                    {"other_code": other["province_code"], "other_fr": other["name_fr"],
-                                     "other_ar": other["name_ar"]}))
-    return findings
+    return [Finding("W_CODE_OTHER_PROVINCE", sheet.name, row["excel_row"], sheet.headers.get("project_code"),
+                    row["project_code"], row["project_code"])
+            for sheet, row in exam.rows if by_code.get(row["project_code"])]
 
 
 def _sql(name: str) -> str:

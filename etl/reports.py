@@ -60,7 +60,9 @@ def _cell(value) -> str:
 
 
 def rule_label(message: str) -> str:
-    """The catalogue message with its placeholders elided: the heading of a group of findings."""
+    """The catalogue message with its placeholders elided: the heading of a group of findings.
+    Optional parts (a suggestion, why a phase was assumed) are left out."""
+    message = re.sub(r"\{(suggestion|note)_(fr|ar)\}", "", message)
     elided = re.sub(r"«\s*\{[a-z_]+\}\s*»|\(\{[a-z_]+\}\)|\{[a-z_]+\}", "…", message)
     return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
 
@@ -312,8 +314,23 @@ def timeliness(row, due: DuePeriod, today: dt.date) -> str:
     return "missing" if today > due.deadline else "expected"
 
 
-def completeness_html(rows, due: DuePeriod, today: dt.date) -> str:
-    """The national table: for the current period, who reported, on time or late, open errors."""
+def shared_codes_html(shared) -> str:
+    """For the national coordination only: project codes several provinces report, and which ones.
+    (A province's own report says "another province" without naming it.)"""
+    if not shared:
+        return ""
+    body = "".join(
+        f"<tr><td>{escape(row['project_code'])}</td><td>"
+        + ", ".join(f"{escape(name)} ({escape(code)})" for code, name in zip(row["province_codes"], row["names_fr"]))
+        + "</td><td dir='rtl'>" + "، ".join(escape(name) for name in row["names_ar"]) + "</td></tr>"
+        for row in shared)
+    return f"""<section><h2>Codes projet déclarés par plusieurs provinces / رموز مشاريع صرحت بها عدة أقاليم</h2>
+<table><tr><th>Code projet<br>رمز المشروع</th><th>Provinces</th><th dir="rtl">الأقاليم</th></tr>{body}</table></section>"""
+
+
+def completeness_html(rows, due: DuePeriod, today: dt.date, shared=()) -> str:
+    """The national table: for the current period, who reported, on time or late, open errors;
+    then the project codes several provinces report (:func:`shared_codes_html`)."""
     states = Counter(timeliness(r, due, today) for r in rows)
     reported = states["on_time"] + states["late"]
     body = "".join(
@@ -340,7 +357,8 @@ Erreurs restant à corriger : {sum(r['open_errors'] or 0 for r in rows)}.</p></s
 الأخطاء المتبقية: {sum(r['open_errors'] or 0 for r in rows)}.</p></section>
 <table><tr><th>Région</th><th>Code</th><th>Province</th><th dir="rtl">الإقليم</th>
 <th>Période {escape(due.period)}<br>الفترة</th><th>Reçu le<br>تاريخ الاستلام</th><th>Dernière période reçue<br>آخر فترة</th>
-<th>Dernier envoi<br>آخر إيداع</th><th>Erreurs ouvertes<br>أخطاء مفتوحة</th></tr>{body}</table></body></html>"""
+<th>Dernier envoi<br>آخر إيداع</th><th>Erreurs ouvertes<br>أخطاء مفتوحة</th></tr>{body}</table>
+{shared_codes_html(shared)}</body></html>"""
 
 
 def completeness_rows(due: DuePeriod):
@@ -351,7 +369,7 @@ def send_digest(today: dt.date | None = None) -> str:
     """The completeness table for the national coordination; returns the report path."""
     today = today or dt.date.today()
     due = current_period(reporting_calendar(), today)
-    html = completeness_html(completeness_rows(due), due, today)
+    html = completeness_html(completeness_rows(due), due, today, _query("codes_shared.sql"))
     current = settings()
     current.reports.mkdir(parents=True, exist_ok=True)
     path = current.reports / "completeness.html"

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 SUBMIT_LOCK_NAMESPACE = 7_302  # pg_advisory_xact_lock(ns, hashtext(province)): one submit at a time
 MAX_STEM_CHARS = 80
 INGEST_DAG = "iga_ingest"
+KEEP_UNSUBMITTED = dt.timedelta(days=7)
+ORIGINAL = "original"  # the uploaded bytes: $IGA_HOME/portal/uploads/<upload_id>/original/<name>
 _EXAMINING = threading.Lock()  # one examination at a time per process: they are CPU-bound
 
 
@@ -59,16 +62,30 @@ def uploads_root(settings: Settings) -> Path:
 
 
 def new_upload(settings: Settings, file_name: str) -> tuple[str, Path]:
-    """An id and the path where a new upload's bytes are to be written (its own folder)."""
+    """An id and the path where a new upload's bytes are to be written (its own folder). Uploads
+    left unsubmitted for KEEP_UNSUBMITTED lose their bytes then (their reports stay)."""
+    prune_uploads(settings)
     upload_id = str(uuid.uuid4())
-    folder = uploads_root(settings) / upload_id
+    folder = uploads_root(settings) / upload_id / ORIGINAL  # apart from the reports: no name clash
     folder.mkdir(parents=True)
     return upload_id, folder / safe_file_name(file_name)
 
 
+def prune_uploads(settings: Settings, older_than: dt.timedelta | None = None) -> int:
+    """Delete the bytes of uploads not submitted within ``older_than``; returns how many."""
+    limit = (dt.datetime.now() - (older_than or KEEP_UNSUBMITTED)).timestamp()
+    pruned = 0
+    root = uploads_root(settings)
+    for original in root.glob(f"*/{ORIGINAL}/*") if root.is_dir() else ():
+        if original.is_file() and original.stat().st_mtime < limit:
+            original.unlink(missing_ok=True)
+            pruned += 1
+    return pruned
+
+
 def discard_upload(path: Path) -> None:
     """Remove an upload that was not completed (too large, interrupted)."""
-    shutil.rmtree(path.parent, ignore_errors=True)
+    shutil.rmtree(path.parent.parent, ignore_errors=True)
 
 
 def _sha256(path: Path) -> str:
@@ -110,8 +127,9 @@ def dry_run(engine, settings: Settings, user: User, upload_id: str, path: Path, 
 
     exam = examine_for_portal(path, user.province_code, period.strip(), engine)
     findings = finding_dicts(exam.findings)
-    write_check_report(exam, path.parent)
-    (path.parent / "findings.json").write_text(json.dumps(findings, ensure_ascii=False), encoding="utf-8")
+    folder = path.parent.parent
+    write_check_report(exam, folder)
+    (folder / "findings.json").write_text(json.dumps(findings, ensure_ascii=False), encoding="utf-8")
     record = {"upload_id": upload_id, "user_id": user.user_id, "province_code": user.province_code,
               "period": period.strip()[:20], "file_name": str(file_name)[:255], "stored_name": path.name,
               "sha256": _sha256(path), "size_bytes": path.stat().st_size, "status": exam.status,
@@ -129,6 +147,10 @@ def dry_run(engine, settings: Settings, user: User, upload_id: str, path: Path, 
 class UploadFiles:
     folder: Path
     stored_name: str
+
+    @property
+    def original(self) -> Path:
+        return self.folder / ORIGINAL / self.stored_name
 
     @property
     def report_html(self) -> Path:
@@ -153,9 +175,11 @@ def upload_record(engine, user: User, upload_id: str) -> dict | None:
         return None
     with engine.connect() as conn:
         row = conn.execute(text(_sql("upload_status.sql")), {"upload_id": upload_id}).mappings().first()
-    if row is None or not user.may_see(row["province_code"]):
-        return None
-    return dict(row)
+        if row is None or not user.may_see(row["province_code"]):
+            return None
+        earlier = None if row["submitted_at"] else earlier_delivery(conn, row["province_code"], row["sha256"],
+                                                                     str(row["upload_id"]))
+    return {**row, "earlier": earlier}  # earlier: the same bytes already delivered, if so
 
 
 def upload_files(settings: Settings, upload: dict) -> UploadFiles:
@@ -213,7 +237,8 @@ def submit(engine, settings: Settings, user: User, upload: dict, confirmed: bool
 
     ``submitted`` (with ``landing_path``), ``already`` (this upload was submitted before),
     ``duplicate`` (the same bytes were delivered before: ``earlier``), ``refused`` (the dry run
-    refused the whole file), ``confirm`` (rows would be refused and ``confirmed`` is false).
+    refused the whole file), ``confirm`` (rows would be refused and ``confirmed`` is false),
+    ``expired`` (left unsubmitted too long: its bytes were pruned, upload it again).
     """
     if upload["submitted_at"] is not None:
         return {"outcome": "already", "landing_path": upload["landing_path"]}
@@ -222,6 +247,8 @@ def submit(engine, settings: Settings, user: User, upload: dict, confirmed: bool
     if upload["rows_refused"] and not confirmed:
         return {"outcome": "confirm"}
     files = upload_files(settings, upload)
+    if not files.original.is_file():  # left unsubmitted too long: pruned
+        return {"outcome": "expired"}
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:p))"),
                      {"ns": SUBMIT_LOCK_NAMESPACE, "p": upload["province_code"]})
@@ -235,12 +262,12 @@ def submit(engine, settings: Settings, user: User, upload: dict, confirmed: bool
                   f"same bytes as {earlier['landing_path']}")
             return {"outcome": "duplicate", "earlier": earlier}
         folder = landing_folder(settings, upload["province_code"], upload["period"])
-        name = _link_into_landing(files.folder / files.stored_name, folder, files.stored_name)
+        name = _link_into_landing(files.original, folder, files.stored_name)
         landing_path = folder.relative_to(settings.landing.resolve()).joinpath(name).as_posix()
         conn.execute(text("UPDATE portal.upload SET submitted_at = clock_timestamp(), landing_path = :l "
                           "WHERE upload_id = :u"), {"l": landing_path, "u": upload["upload_id"]})
         audit(conn, user, "submit", address, upload["province_code"], upload["upload_id"], landing_path)
-    (files.folder / files.stored_name).unlink(missing_ok=True)  # the landing copy is the one now
+    files.original.unlink(missing_ok=True)  # the landing copy is the one now
     dag_run_id, note = trigger_ingest(settings)
     with engine.begin() as conn:
         conn.execute(text("UPDATE portal.upload SET dag_run_id = :r, trigger_note = :n WHERE upload_id = :u"),

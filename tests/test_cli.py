@@ -35,7 +35,22 @@ def test_check_refuses_a_file_that_is_not_a_spreadsheet(tmp_path, iga_home, caps
     assert "n'est pas un tableur" in capsys.readouterr().out
 
 
-def test_embedded_warehouse_starts_in_the_state_folder_and_stops(tmp_path):
+@pytest.fixture
+def state_parent():
+    """A folder outside pytest's 0700 tmp tree: as root, the embedded server runs as pgserver's own
+    account and must reach its data folder (other pytest runs on the machine reset that tree's mode)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    parent = Path(tempfile.mkdtemp(prefix="iga-cli-"))
+    parent.chmod(0o755)
+    yield parent
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_embedded_warehouse_starts_in_the_state_folder_and_stops(state_parent):
+    tmp_path = state_parent
     env = {**os.environ, "IGA_HOME": str(tmp_path / "state")}
     env.pop("IGA_WAREHOUSE_URL", None)
 
@@ -54,6 +69,39 @@ def test_embedded_warehouse_starts_in_the_state_folder_and_stops(tmp_path):
             assert conn.execute(text("SELECT count(*) FROM ref.province")).scalar() == 75
         engine.dispose()
         assert "up to date" in iga("db", "migrate").stdout
+        assert_the_analyst_login_is_a_boundary(iga, url, tmp_path / "state")
     finally:
         stopped = iga("db", "stop")
     assert "stopped" in stopped.stdout
+
+
+def assert_the_analyst_login_is_a_boundary(iga, owner_url, state):
+    """The embedded server asks every role but the owner's socket login for its password, so the
+    read-only login is a real boundary: it reads, writes nothing, and nobody logs in without it."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    analyst = iga("db", "url", "--analyst").stdout.strip()
+    passfile = state / "analyst.pgpass"
+    assert make_url(analyst).password is None and make_url(analyst).query["passfile"] == str(passfile)
+    assert passfile.stat().st_mode & 0o777 == 0o600
+    assert iga("db", "url", "--analyst").stdout.strip() == analyst  # stable: same login, same file
+    with psycopg2.connect(analyst) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ref.province")
+        assert cursor.fetchone() == (75,)
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("DELETE FROM ref.province")
+    wrong = passfile.with_name("wrong.pgpass")
+    wrong.write_text("*:*:*:iga_reader:not-the-password\n")
+    wrong.chmod(0o600)
+    with psycopg2.connect(owner_url) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE ROLE mallory LOGIN")  # a login with no password at all
+    attempts = {
+        "no password": make_url(analyst).difference_update_query(["passfile"]),
+        "wrong password": make_url(analyst).update_query_dict({"passfile": str(wrong)}),
+        "a login without password": make_url(owner_url).set(username="mallory"),
+    }
+    for what, url in attempts.items():
+        with pytest.raises(psycopg2.OperationalError, match="password"):
+            psycopg2.connect(url.render_as_string(hide_password=False))
+            pytest.fail(f"{what}: logged in")

@@ -7,7 +7,7 @@ from import_probe import heavy_imports
 pytestmark = pytest.mark.dag
 
 DAGS = Path(__file__).resolve().parent.parent / "dags"
-DAG_IDS = {"iga_ingest", "iga_publish", "iga_quality"}
+DAG_IDS = {"iga_ingest", "iga_publish", "iga_quality", "iga_backup"}
 
 
 def test_dag_folder_imports_without_errors():

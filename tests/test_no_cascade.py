@@ -133,3 +133,4 @@ def test_the_generators_unseen_labels_are_read_by_resemblance():
             want = resolve_label(domains.get(domain, domain), listed)
             found = resolve_label(domains.get(domain, domain), typed)
             assert want.how == "exact" and (found.target, found.guessed) == (want.target, True), typed
+

@@ -64,7 +64,7 @@ def test_forms_without_the_csrf_token_are_refused(portal, tmp_path):
     with open(path, "rb") as f:
         upload = client.post("/uploads", data={"csrf_token": "wrong", "period": "2013"}, files={"file": f})
     assert upload.status_code == 403
-    assert not any(portal.settings.portal_state.glob("uploads/*/*.xlsx"))  # nothing kept
+    assert not any(portal.settings.portal_state.glob("uploads/*"))  # nothing kept
     assert client.post("/language", data={"lang": "ar"}).status_code == 403
     assert client.post("/logout", data={}).status_code == 403
 
@@ -145,7 +145,7 @@ def test_the_size_limit_stops_an_upload_while_it_streams(portal, monkeypatch, tm
     answer = client.post("/uploads", content=b"".join(multipart_chunks(boundary, token, 40, sent)),
                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert answer.status_code == 413 and "taille maximale" in answer.text
-    assert not list((portal.settings.portal_state / "uploads").glob("*/*"))  # nothing left behind
+    assert not list((portal.settings.portal_state / "uploads").glob("*"))  # nothing left behind
     # A declared length over the limit is refused before a byte of the body is read.
     declared = client.post("/uploads", content=b"x" * 10, headers={
         "Content-Type": f"multipart/form-data; boundary={boundary}", "Content-Length": str(50 * 1024 * 1024)})
@@ -214,6 +214,7 @@ def test_upload_dry_run_submit_lands_under_a_safe_name_then_follows_the_pipeline
     assert "Chargé en partie" in followed and "<td>18</td><td>2</td>" in followed
     # The same bytes again (another name, another upload): said so, nothing written.
     again = portal.upload(client, path, file_name="copie.xlsx").headers["location"]
+    assert 'id="already-delivered"' in client.get(again).text  # said before sending, too
     duplicate = portal.submit(client, again)
     assert duplicate.headers["location"].endswith("outcome=duplicate")
     assert "identique" in client.get(duplicate.headers["location"]).text
@@ -339,7 +340,20 @@ def test_the_national_board_has_the_figures_of_reporting_completeness(portal):
         assert cells[:3] == [str(mart.submissions), str(mart.rows_loaded), str(mart.rows_rejected)], code
         assert "Remis en retard" in row  # 2014 was due by 2015-01-31
     assert board.text.count('<tr data-province="') == 75
-    assert client.get("/provinces/MA-TAO").status_code == 200
+    province = client.get("/provinces/MA-TAO")
+    assert province.status_code == 200 and '<tr data-province' not in province.text
+    # A project's versions say which file, sheet and row each figure came from.
+    with portal.engine.connect() as conn:
+        project = conn.execute(text(
+            "SELECT p.project_code, p.source_sheet, p.source_row, s.file_name, s.submission_id FROM core.project p "
+            "JOIN core.submission s USING (submission_id) WHERE p.province_code = 'MA-TAO' LIMIT 1")).one()
+    assert f"/provinces/MA-TAO/projects/{project.project_code}" in province.text
+    versions = client.get(f"/provinces/MA-TAO/projects/{project.project_code}").text
+    row = re.search(r'<tr class="current">(.*?)</tr>', versions, re.S).group(1)
+    assert project.file_name in row and project.source_sheet in row
+    assert f'<td class="num">{project.source_row}</td>' in row
+    findings = client.get(f"/submissions/{project.submission_id}").text
+    assert findings.count('class="finding severity-error"') == 2  # the sample's two wrong rows
     figures = client.get("/figures")
     assert "rapport_national.html" in figures.text
     assert client.get("/published/rapport_national.html").status_code == 200
@@ -348,3 +362,23 @@ def test_the_national_board_has_the_figures_of_reporting_completeness(portal):
 
 def test_health_answers_for_compose(portal):
     assert portal.client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_an_upload_left_unsubmitted_for_a_week_must_be_uploaded_again(portal, tmp_path):
+    import datetime as dt
+    import os
+
+    from etl.uploads import prune_uploads
+
+    client = portal.login("clerk@tao.ma", portal.account("clerk@tao.ma", "MA-TAO"))
+    page_url = portal.upload(client, clerk_file(tmp_path, errors=0)[0]).headers["location"]
+    folder = portal.settings.portal_state / "uploads" / page_url.rsplit("/", 1)[1]
+    staged = next((folder / "original").iterdir())
+    assert prune_uploads(portal.settings) == 0
+    week_ago = (dt.datetime.now() - dt.timedelta(days=8)).timestamp()
+    os.utime(staged, (week_ago, week_ago))
+    assert prune_uploads(portal.settings) == 1 and not staged.exists()
+    assert (folder / "findings.json").exists()  # the check and its reports stay readable
+    assert client.get(page_url).status_code == 200
+    assert portal.submit(client, page_url).headers["location"].endswith("outcome=expired")
+    assert not portal.settings.landing.exists() or not any(portal.settings.landing.rglob("*.xlsx"))

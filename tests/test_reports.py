@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -13,7 +14,7 @@ from etl.config import settings
 from etl.examine import examine
 from etl.ingest import ingest_file, list_new_files
 from etl.quality_checks import warehouse_checks
-from etl.reports import write_check_report
+from etl.reports import send_digest, send_submission_reports, write_check_report
 from etl.sample import generate
 
 HEADER = ["Code projet", "Intitulé du projet", "Secteur d'activité", "Année d'approbation", "Coût global (DH)",
@@ -144,7 +145,8 @@ def test_check_before_upload_gives_the_answer_the_upload_records(warehouse_url, 
     assert main(["check", str(taounate), "--province", "MA-TAO", "--period", "2013"]) == 1
     out = capsys.readouterr().out
     assert "compared with the warehouse" in out
-    assert re.search(r"W_CODE_OTHER_PROVINCE\s+\[AGR 2013\] row 5 «Code projet»: .*Berkane", out)
+    assert re.search(r"W_CODE_OTHER_PROVINCE\s+\[AGR 2013\] row 5 «Code projet»: .*autre province", out)
+    assert "Berkane" not in out and "MA-BER" not in out  # Taounate's clerk is not told whose code it is
     checked = load_workbook(iga_home / "reports" / "check" / "agr-anomalies.xlsx")["Anomalies"]
     before = {(r[1], r[2], r[5]) for r in checked.iter_rows(min_row=2, values_only=True)}
 
@@ -156,6 +158,17 @@ def test_check_before_upload_gives_the_answer_the_upload_records(warehouse_url, 
             "USING (submission_id) WHERE s.province_code = 'MA-TAO'")).tuples())
     assert before == after
     assert expected <= after and ("W_CODE_OTHER_PROVINCE" in {rule for _, _, rule in after})
+
+    # Taounate's report (its mail body and attachment) says "another province"; the national digest
+    # names both provinces for each shared code.
+    send_submission_reports()
+    (report,) = (iga_home / "reports" / "MA-TAO").glob("submission-*.html")
+    workbook = report.with_name(report.stem + "-anomalies.xlsx")
+    cells = " ".join(str(c) for row in load_workbook(workbook).active.iter_rows(values_only=True) for c in row)
+    for text_ in (report.read_text(encoding="utf-8"), cells):
+        assert "autre province" in text_ and "Berkane" not in text_ and "MA-BER" not in text_
+    digest = Path(send_digest()).read_text(encoding="utf-8")
+    assert re.search(r"T-000</td><td>Berkane \(MA-BER\), Taounate \(MA-TAO\)", digest)
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

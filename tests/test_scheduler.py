@@ -156,7 +156,7 @@ def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
             processes.start("dag-processor", "dag-processor")
             processes.start("celery-worker", "celery", "worker", "--queues", run_tag, "--concurrency", "2")
         else:
-            processes = operate.start_standalone(current, warehouse_url, port=port, extra=extra)
+            processes = operate.start_local(current, warehouse_url, port=port, extra=extra)
             undo.callback(lambda: leftovers.extend(processes.stop()))
         yield Cluster(processes, "celery" if celery else "standalone", password)
     assert leftovers == [], f"processes left running: {leftovers}"
@@ -319,6 +319,24 @@ def test_iga_airflow_start_shows_the_ui_and_three_dags_and_stop_leaves_nothing(s
         token = operate.api_token(f"http://127.0.0.1:{port}", "admin", operate.admin_password(airflow_home))
         operate.wait_for_dags(f"http://127.0.0.1:{port}", token, DAG_IDS, timeout=120)
         assert subprocess.run([iga, "airflow", "status"], env=env, capture_output=True, timeout=60).returncode == 0
+        # Nothing it started listens beyond loopback (the log servers of 8793/8794 are not started).
+        tree = [psutil.Process(pid) for pid in state["pids"].values()]
+        tree += [child for proc in tree for child in proc.children(recursive=True)]
+        listening = set()
+        for proc in tree:
+            try:  # short-lived children (task runners) may be gone by now
+                listening |= {(proc.pid, " ".join(proc.cmdline())[:60], conn.laddr.ip, conn.laddr.port)
+                              for conn in proc.net_connections(kind="inet") if conn.status == psutil.CONN_LISTEN}
+            except psutil.NoSuchProcess:
+                continue
+        assert {(ip, port_) for _, _, ip, port_ in listening} == {("127.0.0.1", port)}, listening
+        # The admin password: in a 0600 file in a 0700 folder, and in no log.
+        assert (password_file.stat().st_mode & 0o777, airflow_home.stat().st_mode & 0o777) == (0o600, 0o700)
+        password = operate.admin_password(airflow_home)
+        printed = [str(path) for path in (state_root / "state").rglob("*")
+                   if path.is_file() and "pgdata" not in path.parts and path != password_file
+                   and password.encode() in path.read_bytes()]
+        assert printed == [] and password not in started.stdout + started.stderr
     finally:
         stopped = subprocess.run([iga, "airflow", "stop"], env=env, capture_output=True, text=True, timeout=120)
     assert "no process it started is left, embedded warehouse stopped" in stopped.stdout, stopped.stdout + stopped.stderr

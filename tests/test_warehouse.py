@@ -293,3 +293,13 @@ def test_migrations_run_as_a_pipeline_login_without_superuser_rights(pg_server, 
         with pg_server.admin.connect() as conn:
             conn.execute(text("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)"))
             conn.execute(text("DROP ROLE IF EXISTS " + login))
+
+
+def test_the_matching_words_and_rule_consequences_reach_the_warehouse(warehouse_url):
+    from etl import reference
+
+    with create_engine(warehouse_url).connect() as conn:
+        words = conn.execute(text("SELECT count(*) FROM ref.matching_word")).scalar_one()
+        pairs = set(conn.execute(text("SELECT cause, consequence FROM ref.rule_consequence")).all())
+    assert words == len(reference.read_csv("matching_words.csv"))
+    assert pairs == {(r["cause"], r["consequence"]) for r in reference.read_csv("rule_consequences.csv")}

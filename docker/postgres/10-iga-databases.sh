@@ -14,4 +14,9 @@ CREATE ROLE iga_analyst NOLOGIN;
 GRANT iga_pipeline TO :"iga_user";
 CREATE ROLE :"airflow_user" LOGIN PASSWORD :'airflow_password';
 CREATE DATABASE :"airflow_db" OWNER :"airflow_user";
+-- Only the roles that need a database may connect to it (PUBLIC may, by default).
+REVOKE CONNECT ON DATABASE :"iga_db" FROM PUBLIC;
+REVOKE CONNECT ON DATABASE :"airflow_db" FROM PUBLIC;
+GRANT CONNECT ON DATABASE :"iga_db" TO :"iga_user", iga_pipeline, iga_analyst;
+GRANT CONNECT ON DATABASE :"airflow_db" TO :"airflow_user";
 SQL

@@ -45,3 +45,15 @@ GRANT EXECUTE ON FUNCTION core.project_as_of(timestamptz) TO iga_analyst;
 REVOKE ALL ON SCHEMA meta FROM PUBLIC;
 -- The portal's accounts and audit (password hashes): the pipeline's login only, never analysts.
 REVOKE ALL ON SCHEMA portal FROM PUBLIC;
+
+-- Only the warehouse's roles may connect to its database (PUBLIC may, by default): applied when the
+-- migrating login owns the database (or is a superuser); docker/postgres does it at first start.
+DO $$
+BEGIN
+    IF (SELECT pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database WHERE datname = current_database())
+       OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', current_database());
+        EXECUTE format('GRANT CONNECT ON DATABASE %I TO iga_pipeline, iga_analyst', current_database());
+    END IF;
+END
+$$;
