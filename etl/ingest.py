@@ -260,4 +260,8 @@ def _examine_and_load(entry: LandingEntry, sha256: str) -> dict:
         warehouse_checks(exam, _engine())  # read-only, before the load transaction; warnings only
         return _record(exam, entry, sha256)
     except Exception as error:  # worded here, where the failing row is known, without its contents
+        from etl.isolate import out_of_memory
+
+        if out_of_memory(error):
+            raise  # the child's cap: the parent refuses the file (FILE_UNREADABLE)
         raise SubmissionFailed(entry.relative, error, exam).with_traceback(error.__traceback__) from None

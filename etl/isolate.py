@@ -78,7 +78,10 @@ def _forget_parent_connections() -> None:
         warehouse.forget_inherited_connections()
 
 
-def _out_of_memory(exc: BaseException) -> bool:
+def out_of_memory(exc: BaseException) -> bool:
+    """The child's memory cap, whatever form it took (MemoryError, a library it could not map)."""
+    if isinstance(exc, MemoryError):
+        return True
     if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
         return True
     text = str(exc).lower()
@@ -89,6 +92,9 @@ def prepare_to_fork() -> None:
     """Import what examining a file needs (pandas, Great Expectations and the suite) before the
     first fork, so each child starts with it mapped: cheap, and never a library half-loaded under
     the child's memory cap."""
+    import etl.load  # noqa: F401 - what the ingest child uses, mapped once in the parent
+    import etl.quality_checks  # noqa: F401
+    import etl.reports  # noqa: F401
     from etl.validate import _validator
 
     _validator()
@@ -126,7 +132,7 @@ def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs, parent: 
         except MemoryError:
             outcome = ("memory", "MemoryError", "", "")
         except BaseException as exc:  # noqa: B036 - reported to the parent, which decides
-            if _out_of_memory(exc):  # a library loaded in the child could not be mapped under the cap
+            if out_of_memory(exc):  # a library loaded in the child could not be mapped under the cap
                 outcome = ("memory", type(exc).__name__, str(exc)[:2000], "")
             else:
                 outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:])
