@@ -20,7 +20,6 @@ import hashlib
 import logging
 import os
 import stat
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +29,12 @@ from etl.config import settings
 from etl.examine import Examination, examine
 from etl.failures import SubmissionFailed
 from etl.load import load_submission
+from etl.names import MAX_NAME_BYTES, name_problem, safe_name
 from etl.periods import period_end
 from etl.read import sha256_of
 
 log = logging.getLogger(__name__)
 IGNORED_PREFIXES = (".", "~$")  # hidden files and Excel's lock files
-MAX_NAME_BYTES = 200  # per name; the archive never uses the clerk's name, the warehouse keeps it
 
 
 @dataclass(frozen=True)
@@ -46,31 +45,6 @@ class LandingEntry:
     parts: tuple[str, ...]  # the escaped names of province, period and file
     problem: str | None = None  # a rule id when it is refused without being read
     params: dict = field(default_factory=dict)
-
-
-def name_problem(name: str) -> tuple[str, str] | None:
-    """Why a name from the folder cannot be used, in French and Arabic; None when it can."""
-    try:
-        encoded = name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "nom qui n'est pas en UTF-8", "اسم ليس بترميز UTF-8"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return "caractère de contrôle dans le nom", "حرف تحكم في الاسم"
-    if len(encoded) > MAX_NAME_BYTES:
-        return f"nom de {len(encoded)} octets", f"اسم من {len(encoded)} بايت"
-    return None
-
-
-def safe_name(name: str) -> str:
-    """A name as printable UTF-8 text: undecodable bytes and control characters escaped
-    (``\\xe9``), a name too long cut with a digest of the whole, so two names never merge."""
-    raw = os.fsencode(name)
-    escaped = "".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" else ch
-                      for ch in raw.decode("utf-8", "backslashreplace"))
-    if len(escaped.encode("utf-8")) > MAX_NAME_BYTES:
-        digest = hashlib.sha256(raw).hexdigest()[:12]
-        escaped = escaped.encode("utf-8")[:MAX_NAME_BYTES - 16].decode("utf-8", "ignore") + "…" + digest
-    return escaped
 
 
 def _ignored(name: str) -> bool:
@@ -223,7 +197,7 @@ def ingest_file(relative_path: str) -> dict:
         failure = SubmissionFailed(relative_path, error)
         if error.type_name == "SubmissionFailed":  # already worded in the child: file, error type, row
             failure.args = (error.message,)
-        raise failure from None
+        raise failure from error.__cause__  # the child's OSError (disk full), if that was the cause
     except Exception as error:
         raise SubmissionFailed(relative_path, error).with_traceback(error.__traceback__) from None
     log.info("%s: submission %s %s (%s loaded, %s rejected)", relative_path, summary["submission_id"],

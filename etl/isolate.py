@@ -78,6 +78,13 @@ def _forget_parent_connections() -> None:
         warehouse.forget_inherited_connections()
 
 
+def _os_error(exc: BaseException | None) -> tuple[int, str] | None:
+    """(errno, strerror) of the OSError behind ``exc`` (disk full, read-only), for the parent."""
+    while exc is not None and not isinstance(exc, OSError):
+        exc = exc.__cause__ or exc.__context__
+    return (exc.errno, exc.strerror or "") if exc is not None and exc.errno else None
+
+
 def out_of_memory(exc: BaseException) -> bool:
     """The child's memory cap, whatever form it took (MemoryError, a library it could not map)."""
     if isinstance(exc, MemoryError):
@@ -135,13 +142,14 @@ def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs, parent: 
             if out_of_memory(exc):  # a library loaded in the child could not be mapped under the cap
                 outcome = ("memory", type(exc).__name__, str(exc)[:2000], "")
             else:
-                outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:])
+                outcome = ("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:],
+                           _os_error(exc))
         try:
             payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
             payload = pickle.dumps(("memory", "MemoryError", "", ""))
         except BaseException as exc:  # noqa: B036 - an unpicklable result is the caller's bug
-            payload = pickle.dumps(("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:]))
+            payload = pickle.dumps(("error", type(exc).__name__, str(exc)[:2000], traceback.format_exc()[-8000:], None))
         view = memoryview(payload)
         while view:
             written = os.write(write_fd, view[:1 << 20])
@@ -225,6 +233,9 @@ def run_isolated(function, *args, limits: WorkerLimits | None = None, **kwargs):
         raise ChildFailed("exit", f"le lecteur s'est arrêté sans réponse (code {code})",
                           f"توقف القارئ دون جواب (الرمز {code})")
     if outcome[0] == "error":
-        _, type_name, message, child_traceback = outcome
-        raise ChildError(type_name, message, child_traceback)
+        _, type_name, message, child_traceback, os_error = outcome
+        failure = ChildError(type_name, message, child_traceback)
+        if os_error:  # the child's disk or file-system error, as its cause (errno and reason only)
+            raise failure from OSError(*os_error)
+        raise failure
     return outcome[1]

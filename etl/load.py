@@ -126,13 +126,13 @@ def _json_cell(value: object) -> object:
 def archive_file(path: Path, sha256: str, archive_root: Path) -> Path:
     """Keep the original bytes, content-addressed, so every figure traces back to its file.
 
-    The archive name is the digest and a short extension, never the clerk's name (which may be
-    any length or bytes; the warehouse keeps it as ``file_name``). Called inside the submission's
+    The archive path is the digest and ``original`` with a short extension, never the clerk's name
+    (which may be any length or bytes; the warehouse keeps it as ``file_name``). Called inside the submission's
     transaction: the copy is on disk (fsync) before the submission that names it commits, and a
     copy that fails (disk full, read-only) fails the submission and leaves no partial file behind.
     """
     suffix = path.suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", path.suffix) else ""
-    target = archive_root / sha256[:2] / (sha256 + suffix)
+    target = archive_root / sha256[:2] / sha256 / ("original" + suffix)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + f".{os.getpid()}.part")

@@ -270,12 +270,13 @@ def send_submission_reports() -> list[str]:
 
     current = settings()
     registry = owners()
-    written, failed = [], []
+    written, failed, first_error = [], [], None
     for submission in _query("pending_reports.sql"):
         submission_id = submission["submission_id"]
         try:
             written.append(str(send_submission_report(submission, registry, current)))
         except Exception as exc:  # noqa: BLE001 - this submission's report only: recorded, retried
+            first_error = first_error or exc
             error = f"{type(exc).__name__}: {exc}"[:1000]
             log.error("report of submission %s not delivered: %s", submission_id, error)
             failed.append(f"{submission_id} ({error})")
@@ -286,9 +287,9 @@ def send_submission_reports() -> list[str]:
         with engine().begin() as conn:
             conn.execute(text((SQL_DIR / "quality" / "report_delivered.sql").read_text()),
                          {"submission_id": submission_id})
-    if failed:
+    if failed:  # the first failure as the cause: what operators and the retry need to know
         raise ReportsNotDelivered(f"{len(failed)} report(s) not delivered, kept for the next run "
-                                  f"({len(written)} delivered): " + "; ".join(failed)[:2000])
+                                  f"({len(written)} delivered): " + "; ".join(failed)[:2000]) from first_error
     return written
 
 
@@ -419,7 +420,7 @@ def send_province_digests(today: dt.date | None = None) -> list[str]:
         errors.setdefault(row["province_code"], []).append(row)
     folder = settings().reports / "digest" / today.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    written, failed = [], []
+    written, failed, first_error = [], [], None
     for code, province in sorted(reference.provinces().items()):
         try:  # one province's digest never holds back the others
             path = folder / f"{code}.html"
@@ -436,13 +437,14 @@ def send_province_digests(today: dt.date | None = None) -> list[str]:
                          f"[INDH AGR] {code} point hebdomadaire : {len(open_errors)} erreur(s) ouverte(s), "
                          f"{len(missing)} période(s) manquante(s)", path.read_text(encoding="utf-8"), attachments))
         except Exception as exc:  # noqa: BLE001 - recorded, raised once every province was tried
+            first_error = first_error or exc
             log.error("digest of %s not delivered: %s: %s", code, type(exc).__name__, exc)
             failed.append(f"{code} ({type(exc).__name__}: {exc})")
             continue
         written.append(str(path))
     if failed:
         raise ReportsNotDelivered(f"{len(failed)} province digest(s) not delivered ({len(written)} delivered): "
-                                  + "; ".join(failed)[:2000])
+                                  + "; ".join(failed)[:2000]) from first_error
     return written
 
 
@@ -461,7 +463,7 @@ def finding_dicts(findings) -> list[dict]:
 def check_submission(exam) -> dict:
     """The submission record ``iga check`` reports on (nothing loaded)."""
     from etl import reference
-    from etl.ingest import safe_name
+    from etl.names import safe_name
 
     province = reference.provinces().get(exam.province_code or "", {})
     return {
