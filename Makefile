@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install system-deps demo run test lint bench fuzz clean-state portal airflow airflow-start airflow-stop airflow-status compose-check
+.PHONY: help install system-deps demo run test lint mutation bench fuzz clean-state portal airflow airflow-start airflow-stop airflow-status compose-check
 SYSTEM_PACKAGES := chromium docker-compose
 
 ## Create .venv with the project and its test tools, at the versions of constraints.txt (the default).
@@ -79,6 +79,11 @@ clean-state: $(STAMP)
 	-$(BIN)/iga airflow stop
 	-$(BIN)/iga db stop
 	rm -rf .iga
+
+## Mutation testing of the value parsers and the normaliser (mutmut, from the dev extra); README "Mutation scores".
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev]'
+	$(BIN)/mutmut run --max-children 2; $(BIN)/mutmut results
 
 ## Benchmarks against the physical floor: bench/results.json and the README table.
 bench: $(STAMP)

@@ -14,8 +14,15 @@ from etl.sample import ERROR_KINDS, FRENCH_HEADERS, amount_cell, project_row, sp
 COLUMNS = ["N°", *FRENCH_HEADERS.values(), "Observations"]  # 20 columns
 
 
-def write_big_workbook(path: Path, rows: int, seed: int = 100_000) -> int:
-    """Write ``rows`` project rows; returns how many of them are wrong (1 %)."""
+UNKNOWN_SECTOR = "Pêche au large"  # in no reference list: a W_LABEL_UNKNOWN warning on its row
+
+
+def write_big_workbook(path: Path, rows: int, seed: int = 100_000, warn_every_row: bool = False) -> int:
+    """Write ``rows`` project rows; returns how many of them are wrong (1 %).
+
+    With ``warn_every_row`` each row also names a sector no list knows: one warning per row, the
+    file a clerk sends when the province's own sector names are not yet in the reference lists.
+    """
     from openpyxl import Workbook
 
     rng = random.Random(seed)
@@ -32,7 +39,8 @@ def write_big_workbook(path: Path, rows: int, seed: int = 100_000) -> int:
         cells = {
             "project_code": code, "title": row["title"], "commune": f"Commune {rng.randrange(1, 40)}",
             "programme": rng.choice(["Milieu rural", "Programme transversal", "Précarité"]),
-            "sector": rng.choice(["Agriculture", "Elevage", "Artisanat", "Couture", "Services"]),
+            "sector": UNKNOWN_SECTOR if warn_every_row else rng.choice(
+                ["Agriculture", "Elevage", "Artisanat", "Couture", "Services"]),
             "promoter_type": rng.choice(["Association", "Coopérative", "GIE"]),
             "promoter_name": f"Coopérative {rng.randrange(100, 9999)}",
             "approval_year": row["approval_year"],

@@ -95,3 +95,191 @@ def test_a_whole_date_in_the_year_column_gives_its_year():
     assert parse_year("2010-03-12") == (2010, None)
     assert parse_year("2010.0") == (2010, None)
     assert parse_year("mars 2010") == (None, "E_YEAR_INVALID")
+
+
+# --- Cases the mutation run found untested (issue 13): each kills mutants of etl/values.py. ---
+
+@pytest.mark.parametrize("typed, cents", [
+    ("1.250.000", 125_000_000),          # thousands separators without decimals
+    ("1,250,000", 125_000_000),
+    ("12.345.678", 1_234_567_800),
+    ("-1.250.000,00", -125_000_000),     # mixed separators, through clean_number_text
+    ("-1,250,000.50", -125_000_050),
+    ("1.250.000,5 dirhams", 125_000_050),
+    ("١٬٢٥٠٬٠٠٠", 125_000_000),          # U+066C, the Arabic thousands separator
+    ("١٢٫٥", 1_250),                      # U+066B, the Arabic decimal separator
+    ("−500", -50_000),                    # U+2212, the Unicode minus
+    ("(1 250,50)", -125_050),
+    ("0,250", 25),                        # a leading zero: decimals, not thousands
+    ("0.250", 25),
+    ("1,250", 125_000),
+    ("1,250.000", 125_000),              # mixed: the last separator is the decimal one
+    ("12,345", 1_234_500),
+    ("0,125", 13),                        # finer than a centime: rounded half-up
+    ("0,005", 1),
+    ("-0,125", -13),
+    ("1,2345", 123),
+    ("1'250'000", 125_000_000),
+    ("1\u2009250", 125_000),
+    ("500 درهم", 50_000),
+    ("500 د.م.", 50_000),
+    ("500 DH.", 50_000),
+    ("500 Dirhams", 50_000),
+    ("98 500 dhs", 9_850_000),
+    ("1 250 000,5 MAD", 125_000_050),
+    ("١٢٥٠٠٠٠,٥", 125_000_050),
+    (1.005, 101),                         # the decimal as typed, not the binary float below it
+    (0.125, 13),
+    (0.005, 1),
+    (-1234.5, -123_450),
+    (2.0 ** 53, 2 ** 53 * 100),           # past the float fast path, still exact
+    (-7, -700),
+    (0, 0),
+])
+def test_amounts_in_every_typed_form(typed, cents):
+    assert parse_amount(typed) == (cents, None)
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("(300", "E_AMOUNT_INVALID"),         # unbalanced brackets
+    ("300)", "E_AMOUNT_INVALID"),
+    ("12.50,00", "E_AMOUNT_INVALID"),     # the whole part of a mixed form is not grouped
+    ("1,25.000,00", "E_AMOUNT_INVALID"),
+    ("1.2345,00", "E_AMOUNT_INVALID"),
+    ("DH", "E_AMOUNT_INVALID"),
+    ("-", "E_AMOUNT_INVALID"),
+    ("1" * 40 + ".5", "E_AMOUNT_INVALID"),       # beyond what a Decimal quantizes: refused, not wrapped
+    (float("inf"), "E_AMOUNT_INVALID"),
+    (float("-inf"), "E_AMOUNT_INVALID"),
+    (False, "E_AMOUNT_INVALID"),
+    (dt.date(2010, 1, 1), "E_AMOUNT_INVALID"),
+    ("30 % du coût", "E_AMOUNT_INVALID"),
+    ("- 30 %", "E_AMOUNT_PERCENT"),
+])
+def test_amounts_that_cannot_be_read(typed, problem):
+    assert parse_amount(typed) == (None, problem)
+
+
+def test_a_long_whole_number_is_kept_exactly():
+    assert parse_amount("1" * 40) == (int("1" * 40) * 100, None)
+
+
+def test_clean_number_text_keeps_what_it_can_prove():
+    from etl.values import clean_number_text
+
+    assert clean_number_text(" 1 250 000,00 DH ") == "1250000.00"
+    assert clean_number_text("(12,5)") == "-12.5"
+    assert clean_number_text("-0,250") == "-0.250"
+    assert clean_number_text("1,250") == "1250"
+    assert clean_number_text("١٬٢٥٠٫٥") == "1250.5"
+    assert clean_number_text("12a") is None
+    assert clean_number_text("") is None
+    assert clean_number_text("1.250.000") == "1250000"
+    assert clean_number_text("1.25.000") is None
+
+
+@pytest.mark.parametrize("typed, count", [
+    ("12,0", 12), ("12.00", 12), (12, 12), (0, 0), (0.0, 0), ("1.000.000", 1_000_000),
+    ("12,000", 12_000), ("٣٥", 35), (" 7 ", 7), ("1 200", 1_200),
+])
+def test_counts_read(typed, count):
+    assert parse_count(typed) == (count, None)
+
+
+@pytest.mark.parametrize("typed", [
+    "2.5", 2.5, "12,5", -1, -1.0, "-3", True, False, float("inf"), float("-inf"),
+    dt.date(2010, 1, 1), "douze", "1,5 %",
+])
+def test_non_integral_or_negative_counts_are_refused(typed):
+    assert parse_count(typed) == (None, "E_COUNT_INVALID")
+
+
+@pytest.mark.parametrize("blank", [None, "", "  ", float("nan")])
+def test_empty_counts_years_and_dates_are_empty(blank):
+    assert parse_count(blank) == (None, None)
+    assert parse_year(blank) == (None, None)
+    assert parse_date(blank) == (None, None)
+
+
+@pytest.mark.parametrize("typed, year", [
+    (1900, 1900), (2100, 2100), (1900.0, 1900), (2100.0, 2100), ("2013.0", 2013), ("2013.00", 2013),
+    (" 2013 ", 2013), ("2010-03-12 08:30", 2010), (dt.datetime(2011, 5, 1, 9, 30), 2011), ("40249", 2010),
+])
+def test_years_read(typed, year):
+    assert parse_year(typed) == (year, None)
+
+
+@pytest.mark.parametrize("typed", [1899, 2101, 1899.0, 2101.0, 2010.5, "2013.5", True, "", "abc", "13/2010"])
+def test_years_refused(typed):
+    expected = (None, None) if typed == "" else (None, "E_YEAR_INVALID")
+    assert parse_year(typed) == expected
+
+
+@pytest.mark.parametrize("typed, day", [
+    (dt.datetime(2010, 3, 12, 8, 30), dt.date(2010, 3, 12)),   # a date with a time
+    ("12/03/2010 08:30", dt.date(2010, 3, 12)),
+    ("2010-03-12 08:30:00", dt.date(2010, 3, 12)),
+    ("12-03-2010", dt.date(2010, 3, 12)),
+    ("2010/03/12", dt.date(2010, 3, 12)),
+    ("2010.3.2", dt.date(2010, 3, 2)),
+    ("1/2/2010", dt.date(2010, 2, 1)),
+    ("١٢/٠٣/٢٠١٠", dt.date(2010, 3, 12)),
+    (" 12/03/2010", dt.date(2010, 3, 12)),
+    (40249, dt.date(2010, 3, 12)),
+    (40249.99, dt.date(2010, 3, 12)),
+    ("40249.75", dt.date(2010, 3, 12)),
+    (32_874, dt.date(1990, 1, 1)),       # the first serial read as a date
+    (73_415, dt.date(2100, 12, 31)),     # the last one
+    (73_415.5, dt.date(2100, 12, 31)),
+    (dt.date(2011, 1, 2), dt.date(2011, 1, 2)),
+])
+def test_dates_read(typed, day):
+    assert parse_date(typed) == (day, None)
+
+
+@pytest.mark.parametrize("typed, problem", [
+    (32_873, "W_DATE_INVALID"), (73_416, "W_DATE_INVALID"), (1990, "W_DATE_YEAR_ONLY"),
+    (2100, "W_DATE_YEAR_ONLY"), (1989, "W_DATE_INVALID"), (2101, "W_DATE_INVALID"),
+    ("1989", "W_DATE_YEAR_ONLY"), ("2013", "W_DATE_YEAR_ONLY"), ("٢٠١٣", "W_DATE_YEAR_ONLY"),
+    (float("inf"), "W_DATE_INVALID"), (float("-inf"), "W_DATE_INVALID"), (True, "W_DATE_INVALID"),
+    ("2010-02-30", "W_DATE_INVALID"), ("12/13/2010", "W_DATE_INVALID"), ("12/03/10", "W_DATE_INVALID"),
+    ("x12/03/2010", "W_DATE_INVALID"), ("12345", "W_DATE_INVALID"), (["12/03/2010"], "W_DATE_INVALID"),
+    ("12/03/2010x", "W_DATE_INVALID"),
+])
+def test_dates_refused(typed, problem):
+    assert parse_date(typed) == (None, problem)
+
+
+def test_text_and_codes_as_the_clerk_sees_them():
+    from etl.values import parse_text
+
+    assert parse_text("  Unité   de  couture ") == "Unité de couture"
+    assert parse_text("   ") is None
+    assert parse_text("") is None
+    assert parse_text(None) is None
+    assert parse_text(float("nan")) is None
+    assert parse_text(12.0) == "12"
+    assert parse_text(12.5) == "12.5"
+    assert parse_text(7) == "7"
+    assert parse_text(dt.date(2010, 3, 12)) == "2010-03-12"
+    assert parse_text(True) == "True"
+    assert parse_code("١٢٣") == "123"
+    assert parse_code("") is None
+    assert parse_code(" A  B ") == "A B"
+
+
+def test_a_float_a_hair_off_a_centime_is_that_centime():
+    assert parse_amount(200.000000001) == (20_000, None)
+    assert parse_amount(-3.0000000001) == (-300, None)
+
+
+def test_a_date_followed_by_another_separator_than_a_space_is_not_read():
+    # Only "date time" with a space is cut at the space; a tab or a no-break space is not a time.
+    assert parse_date("12/03/2010\t08:30") == (None, "W_DATE_INVALID")
+    assert parse_date("12/03/2010\u00a008:30") == (None, "W_DATE_INVALID")
+
+
+def test_text_of_a_date_with_a_time_keeps_its_single_spaces():
+    from etl.values import parse_text
+
+    assert parse_text(dt.datetime(2010, 3, 12, 8, 30)) == "2010-03-12 08:30:00"
