@@ -139,8 +139,10 @@ def read_columns(path: Path, limits: Limits | None = None) -> list[ColumnSheet]:
     kind = read.sniff_format(data[:4096])
     if kind == "zip-workbook":
         file_format = read.read_zip_kind(data, limits)
-        hidden_rows = read.inflate_checked(data, limits)
-        return read_workbook_columns(data, file_format, limits, hidden_rows)
+        scan = read.inflate_checked(data, limits, file_format)
+        for sheet, extent in scan.extents.items():  # a far cell is refused before a column is built
+            read.check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
+        return read_workbook_columns(data, file_format, limits, scan.hidden_rows)
     if kind == "ole-workbook":
         return read_workbook_columns(data, read.read_ole_kind(data), limits)
     if kind == "text":
