@@ -407,6 +407,8 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
         finding("W_TITLE_MISSING", "title", None)
     for column in AMOUNT_COLUMNS:
         amount, problem = values.parse_amount(raw.get(column))
+        if amount is not None and not -values.MAX_AMOUNT_CENTS <= amount <= values.MAX_AMOUNT_CENTS:
+            amount, problem = None, "E_AMOUNT_TOO_LARGE"  # a sane ceiling: never an overflow downstream
         if problem:
             finding(problem, column, raw.get(column))
         elif amount is None and column in REQUIRED_AMOUNTS:

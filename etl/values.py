@@ -78,15 +78,9 @@ def clean_number_text(text: str) -> str | None:
 
 
 def parse_amount(value: object) -> tuple[int | None, str | None]:
-    """An amount in MAD -> centimes. Empty is (None, None); the caller decides if it is required.
-    Beyond :data:`MAX_AMOUNT_MAD` either way it is ``E_AMOUNT_TOO_LARGE``."""
-    cents, problem = _amount(value)
-    if cents is not None and not -MAX_AMOUNT_CENTS <= cents <= MAX_AMOUNT_CENTS:
-        return None, "E_AMOUNT_TOO_LARGE"
-    return cents, problem
-
-
-def _amount(value: object) -> tuple[int | None, str | None]:
+    """An amount in MAD -> centimes, exactly. Empty is (None, None); the caller decides if it is
+    required, and whether it is beyond :data:`MAX_AMOUNT_MAD` (normalise: ``E_AMOUNT_TOO_LARGE``).
+    Never raises: a float too large for centimes (1e308) is ``E_AMOUNT_TOO_LARGE`` here."""
     kind = type(value)
     if kind is float and value.is_integer() and abs(value) < 2**52:  # fast path: a whole-dirham number cell
         return int(value) * 100, None
@@ -99,12 +93,13 @@ def _amount(value: object) -> tuple[int | None, str | None]:
     if isinstance(value, float):
         if not math.isfinite(value):
             return None, "E_AMOUNT_INVALID"
-        if abs(value) > MAX_AMOUNT_MAD:
-            return None, "E_AMOUNT_TOO_LARGE"
         cents = value * 100
-        if abs(cents - round(cents)) < 1e-6 and abs(cents) < 2**52:
+        if math.isfinite(cents) and abs(cents - round(cents)) < 1e-6 and abs(cents) < 2**52:
             return int(round(cents)), None
-        return int(Decimal(repr(value)).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
+        try:
+            return int(Decimal(repr(value)).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
+        except InvalidOperation:  # more digits than Decimal's precision (1e308): no project costs that
+            return None, "E_AMOUNT_TOO_LARGE"
     if isinstance(value, str):
         if len(value) > MAX_NUMBER_TEXT:
             return None, "E_AMOUNT_INVALID"
@@ -120,8 +115,8 @@ def _amount(value: object) -> tuple[int | None, str | None]:
             return None, "E_AMOUNT_PERCENT" if _PERCENT.fullmatch(value.strip()) else "E_AMOUNT_INVALID"
         try:
             return int(Decimal(cleaned).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP)), None
-        except InvalidOperation:  # more digits than Decimal's precision: far beyond the ceiling
-            return None, "E_AMOUNT_TOO_LARGE"
+        except InvalidOperation:
+            return None, "E_AMOUNT_INVALID"
     return None, "E_AMOUNT_INVALID"
 
 

@@ -174,7 +174,7 @@ def test_extreme_values_are_findings_on_their_cells(tmp_path):
 @pytest.mark.parametrize("parse, value, problem", [
     ("parse_year", float("inf"), "E_YEAR_INVALID"), ("parse_year", -float("inf"), "E_YEAR_INVALID"),
     ("parse_amount", 1e308, "E_AMOUNT_TOO_LARGE"), ("parse_amount", -1e308, "E_AMOUNT_TOO_LARGE"),
-    ("parse_amount", "1" * 40, "E_AMOUNT_TOO_LARGE"), ("parse_amount", "9" * 5000, "E_AMOUNT_INVALID"),
+    ("parse_amount", "9" * 5000, "E_AMOUNT_INVALID"),
     ("parse_amount", float("inf"), "E_AMOUNT_INVALID"), ("parse_count", 2**64 + 1, "E_COUNT_TOO_LARGE"),
     ("parse_count", 1e300, "E_COUNT_TOO_LARGE"), ("parse_count", "9" * 5000, "E_COUNT_INVALID"),
     ("parse_date", float("inf"), "W_DATE_INVALID"), ("parse_date", -1e13, "W_DATE_INVALID"),
