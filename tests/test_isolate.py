@@ -47,15 +47,17 @@ def test_an_ordinary_error_in_the_child_is_raised_as_a_pipeline_fault():
 def test_a_file_whose_reading_exceeds_the_cap_is_refused_with_what_happened(tmp_path, iga_home, monkeypatch):
     from etl.dry_run import dry_run
 
-    path = tmp_path / "big.xlsx"
-    path.write_bytes(project_workbook([good_row(i) for i in range(30_000)]))
+    big = tmp_path / "big.csv"  # read in one 40 MB piece: a fresh mapping, refused by a 1 MB cap
+    big.write_bytes(b"Code projet;Intitul\xc3\xa9;Co\xc3\xbbt global;Contribution INDH\r\n" + b"x" * 40_000_000)
     monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1")
-    result = dry_run(path, "MA-TAO", "2013", tmp_path / "reports")
+    result = dry_run(big, "MA-TAO", "2013", tmp_path / "reports")
     assert result.status == "refused" and result.isolated_failure in {"memory", "signal"}
     assert result.by_rule == [("error", "FILE_UNREADABLE", 1)]
     assert "mémoire" in result.reason_fr and "الذاكرة" in result.reason_ar
     assert result.html_path.exists() and result.xlsx_path.exists()
     monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1536")
+    path = tmp_path / "ok.xlsx"
+    path.write_bytes(project_workbook([good_row(i) for i in range(300)]))
     assert dry_run(path, "MA-TAO", "2013", tmp_path / "reports").status == "loaded"
 
 
@@ -66,11 +68,14 @@ def test_the_ingest_task_records_a_file_that_killed_its_reader(warehouse_url, ig
     from etl.config import settings
     from etl.ingest import ingest_file, list_new_files
 
-    big = settings().landing / "MA-TAO" / "2013" / "gros.xlsx"
+    big = settings().landing / "MA-TAO" / "2013" / "gros.csv"
     small = settings().landing / "MA-BER" / "2013" / "petit.xlsx"
-    for path, rows in ((big, 30_000), (small, 3)):
-        path.parent.mkdir(parents=True)
-        path.write_bytes(project_workbook([good_row(i) for i in range(rows)]))
+    big.parent.mkdir(parents=True)
+    small.parent.mkdir(parents=True)
+    # 40 MB in one piece: allocated by a fresh mapping (above glibc's largest mmap threshold), which
+    # a 1 MB cap refuses whatever memory the parent has freed.
+    big.write_bytes(b"Code projet;Intitul\xc3\xa9;Co\xc3\xbbt global;Contribution INDH\r\n" + b"x" * 40_000_000)
+    small.write_bytes(project_workbook([good_row(i) for i in range(3)]))
     summaries = {}
     for path in list_new_files():  # the big file with 1 MB to grow, the small one with the default
         monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1" if "gros" in path else "1536")
@@ -78,7 +83,7 @@ def test_the_ingest_task_records_a_file_that_killed_its_reader(warehouse_url, ig
     assert {s["status"] for s in summaries.values()} == {"refused", "loaded"}
     with create_engine(warehouse_url).connect() as conn:
         refused = conn.execute(text("SELECT landing_path, reason FROM core.submission WHERE status = 'refused'")).one()
-    assert refused.landing_path == "MA-TAO/2013/gros.xlsx" and "mémoire" in refused.reason
+    assert refused.landing_path == "MA-TAO/2013/gros.csv" and "mémoire" in refused.reason
     assert list_new_files() == []  # recorded: never retried forever
 
 
