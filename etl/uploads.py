@@ -95,13 +95,15 @@ def _sha256(path: Path) -> str:
 
 
 def examine_for_portal(path: Path, province_code: str, period: str, engine):
-    """``iga check``'s examination: the file, then the warehouse's checks (read-only)."""
-    from etl.examine import examine
+    """``iga check``'s examination: the file in a child process capped in memory and time (a file
+    that kills or hangs the reader is refused, the portal goes on), then the warehouse's checks
+    (read-only) here, on the portal's own connection."""
+    from etl.dry_run import examine_isolated
     from etl.quality_checks import warehouse_checks
 
-    with _EXAMINING:
-        exam = examine(path, province_code, period)
-        warehouse_checks(exam, engine)
+    with _EXAMINING:  # one child at a time, and never forked while the warm-up imports
+        exam = examine_isolated(path, province_code, period)
+    warehouse_checks(exam, engine)
     return exam
 
 

@@ -382,3 +382,15 @@ def test_an_upload_left_unsubmitted_for_a_week_must_be_uploaded_again(portal, tm
     assert client.get(page_url).status_code == 200
     assert portal.submit(client, page_url).headers["location"].endswith("outcome=expired")
     assert not portal.settings.landing.exists() or not any(portal.settings.landing.rglob("*.xlsx"))
+
+
+def test_a_file_that_exhausts_its_reader_is_refused_and_the_portal_goes_on(portal, tmp_path, monkeypatch):
+    client = portal.login("clerk@tao.ma", portal.account("clerk@tao.ma", "MA-TAO"))
+    path, _ = clerk_file(tmp_path, rows=200)
+    monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1")  # the child examining the upload cannot grow
+    starved = client.get(portal.upload(client, path).headers["location"]).text
+    assert "refusé en entier" in starved and "submit-button" not in starved
+    assert 'data-rule="FILE_UNREADABLE"' in starved
+    monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1536")
+    fine = client.get(portal.upload(client, path, file_name="encore.xlsx").headers["location"]).text
+    assert "submit-button" in fine and "FILE_UNREADABLE" not in fine
