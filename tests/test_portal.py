@@ -387,8 +387,11 @@ def test_an_upload_left_unsubmitted_for_a_week_must_be_uploaded_again(portal, tm
 def test_a_file_that_exhausts_its_reader_is_refused_and_the_portal_goes_on(portal, tmp_path, monkeypatch):
     client = portal.login("clerk@tao.ma", portal.account("clerk@tao.ma", "MA-TAO"))
     path, _ = clerk_file(tmp_path, rows=200)
+    # Read in one 40 MB piece: a fresh mapping that a 1 MB cap refuses, whatever the parent freed.
+    big = tmp_path / "gros.csv"
+    big.write_bytes(b"Code projet;Intitul\xc3\xa9;Co\xc3\xbbt global;Contribution INDH\r\n" + b"x" * 40_000_000)
     monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1")  # the child examining the upload cannot grow
-    starved = client.get(portal.upload(client, path).headers["location"]).text
+    starved = client.get(portal.upload(client, big).headers["location"]).text
     assert "refusé en entier" in starved and "submit-button" not in starved
     assert 'data-rule="FILE_UNREADABLE"' in starved
     monkeypatch.setenv("IGA_WORKER_MEMORY_MB", "1536")
