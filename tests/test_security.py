@@ -85,6 +85,7 @@ def test_only_the_warehouse_roles_may_connect_to_its_database(warehouse_url):
     import uuid
 
     import psycopg2
+    import psycopg2.sql
     from sqlalchemy.engine import make_url
 
     from etl.migrate import migrate
@@ -93,8 +94,13 @@ def test_only_the_warehouse_roles_may_connect_to_its_database(warehouse_url):
     tag = uuid.uuid4().hex[:8]
     outsider, analyst = f"outsider_{tag}", f"alice_{tag}"
     admin = create_engine(warehouse_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE ROLE {outsider} LOGIN; CREATE ROLE {analyst} LOGIN IN ROLE iga_analyst"))
+
+    def run(statement, *names):  # role names are quoted identifiers, never pasted into the SQL
+        with admin.connect() as conn:
+            conn.connection.driver_connection.cursor().execute(
+                psycopg2.sql.SQL(statement).format(*map(psycopg2.sql.Identifier, names)))
+
+    run("CREATE ROLE {} LOGIN; CREATE ROLE {} LOGIN IN ROLE iga_analyst", outsider, analyst)
     try:
         def connect(user):
             return psycopg2.connect(make_url(warehouse_url).set(username=user, drivername="postgresql")
@@ -104,5 +110,4 @@ def test_only_the_warehouse_roles_may_connect_to_its_database(warehouse_url):
         with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
             connect(outsider).close()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP ROLE {outsider}; DROP ROLE {analyst}"))
+        run("DROP ROLE {}; DROP ROLE {}", outsider, analyst)
