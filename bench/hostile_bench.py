@@ -15,34 +15,15 @@ import tempfile
 from pathlib import Path
 
 from bench.run import median_time as _median
+from bench.run import workbook
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORK = BENCH_DIR / "work"
 
 
 def finding_on_every_row(rows: int) -> Path:
-    """A workbook of ``rows`` projects whose title is empty: one W_TITLE_MISSING per row (cached)."""
-    from bench.workbook import write_big_workbook
-
-    path = WORK / f"no_titles_{rows}.xlsx"
-    if not path.exists():
-        from python_calamine import CalamineWorkbook
-
-        plain = WORK / f"projects_{rows}.xlsx"
-        if not plain.exists():
-            write_big_workbook(plain, rows)
-        grid = CalamineWorkbook.from_path(str(plain)).get_sheet_by_index(0).to_python()
-        header_index = next(i for i, row in enumerate(grid) if any("Intitul" in str(c) for c in row))
-        title = next(i for i, c in enumerate(grid[header_index]) if "Intitul" in str(c))
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Projets")
-        for index, row in enumerate(grid):
-            sheet.append([None if index > header_index and column == title else cell
-                          for column, cell in enumerate(row)])
-        book.save(path)
-    return path
+    """A workbook of ``rows`` projects, each with a warning of its own (cached in bench/work)."""
+    return workbook(rows, warn_every_row=True)
 
 
 def cases(repeat: int = 3) -> dict:

@@ -20,8 +20,9 @@ UNKNOWN_SECTOR = "Pêche au large"  # in no reference list: a W_LABEL_UNKNOWN wa
 def write_big_workbook(path: Path, rows: int, seed: int = 100_000, warn_every_row: bool = False) -> int:
     """Write ``rows`` project rows; returns how many of them are wrong (1 %).
 
-    With ``warn_every_row`` each row also names a sector no list knows: one warning per row, the
-    file a clerk sends when the province's own sector names are not yet in the reference lists.
+    With ``warn_every_row`` each row also carries one warning of its own: a sector no list knows
+    on even rows, no title on odd ones. Half a column each, so no warning is the column-wide root
+    cause that the report says once at the header: one finding per row, the report's worst case.
     """
     from openpyxl import Workbook
 
@@ -37,9 +38,10 @@ def write_big_workbook(path: Path, rows: int, seed: int = 100_000, warn_every_ro
         code = f"TAO-{index + 1:07d}"
         row = project_row(rng, code, rng.randrange(2005, 2014))
         cells = {
-            "project_code": code, "title": row["title"], "commune": f"Commune {rng.randrange(1, 40)}",
+            "project_code": code, "title": None if warn_every_row and index % 2 else row["title"],
+            "commune": f"Commune {rng.randrange(1, 40)}",
             "programme": rng.choice(["Milieu rural", "Programme transversal", "Précarité"]),
-            "sector": UNKNOWN_SECTOR if warn_every_row else rng.choice(
+            "sector": UNKNOWN_SECTOR if warn_every_row and not index % 2 else rng.choice(
                 ["Agriculture", "Elevage", "Artisanat", "Couture", "Services"]),
             "promoter_type": rng.choice(["Association", "Coopérative", "GIE"]),
             "promoter_name": f"Coopérative {rng.randrange(100, 9999)}",
