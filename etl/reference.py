@@ -127,7 +127,7 @@ def rules() -> dict[str, Rule]:
 
 @functools.cache
 def rule_summaries() -> dict[str, dict[str, str]]:
-    """rule_id -> {"fr": …, "ar": …}: the heading of a group of findings of a rule whose message
-    names figures (rule_summaries.csv), where eliding them would leave "… DH"."""
+    """rule_id -> its heading by language ("fr", "ar") for a group of its findings, for the rules
+    whose messages name figures (rule_summaries.csv), where eliding them would leave "… DH"."""
     return {row["rule_id"]: {"fr": row["summary_fr"], "ar": row["summary_ar"]}
             for row in read_csv("rule_summaries.csv")}
