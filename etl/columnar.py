@@ -19,9 +19,10 @@ generator's files and hypothesis-drawn sheets.
 from __future__ import annotations
 
 from itertools import compress
+from pathlib import Path
 
-from etl import reference, values
-from etl.columns import DATE, NUMBER, PYTHON_SPACES, TEXT, Column, ColumnSheet, has_filled_cell
+from etl import normalise, reference, values
+from etl.columns import DATE, NUMBER, PYTHON_SPACES, TEXT, Column, ColumnSheet, has_filled_cell, read_columns
 from etl.findings import Finding
 from etl.matching import resolve_label
 from etl.normalise import (
@@ -38,12 +39,13 @@ from etl.normalise import (
     programme_code,
     read_sheet_row,
 )
+from etl.read import MAX_CELL_CHARS, UnreadableFile, read_file
 
 # A code as parse_code leaves it: printable ASCII words separated by one space.
 CODE_TEXT = r"^[\x21-\x7e]+( [\x21-\x7e]+)*$"
 # A code that may be a totals label ("Total", "S/Total", "Ensemble", "Cumul", "Grand total" ...):
 # left to the per-cell test.
-MAY_BE_TOTAL = r"^([^A-Za-z0-9]|[TtSsEeCcGg])"
+MAY_BE_TOTAL = r"^([^A-Za-z0-9]|[Tt][Oo]|[Ss][Oo]|[Ss][^A-Za-z0-9_]|[Ss]$|[Ee][Nn]|[Cc][Uu]|[Gg][Rr])"
 # A text parse_text leaves as it is: no whitespace in Python's sense but one space between words.
 PLAIN_TEXT = f"^[^{PYTHON_SPACES}]+( [^{PYTHON_SPACES}]+)*$"
 # The amounts etl.values reads by its fast pattern, in ASCII digits and spaces only.
@@ -67,6 +69,31 @@ def read_project_sheets(sources: list[ColumnSheet], province_code: str, period_y
     """:func:`etl.normalise.read_project_sheets` on column sheets: the same sheets, rows and findings."""
     return collect_project_sheets(
         sources, lambda source: read_project_sheet(source, province_code, period_year), has_filled_cell)
+
+
+def read_file_sheets(path: Path, province_code: str, period_year: int | None = None
+                     ) -> tuple[list[ProjectSheet], list[Finding]]:
+    """The project sheets of a file and the findings on its other sheets, read column-wise.
+
+    Two files go through the per-cell reader instead, which knows them: one the column reader
+    refuses (the per-cell reader refuses it with the same reason, or recovers the rows of a sheet
+    calamine panics on, each lost row a finding) and a text table with a cell longer than Excel
+    holds (cut and reported on its cell there). Raises :class:`~etl.read.UnreadableFile`.
+    """
+    try:
+        sources = read_columns(path)
+    except UnreadableFile:
+        sources = None
+    if sources is None or any(source.file_format == "csv" and has_long_cell(source) for source in sources):
+        return normalise.read_project_sheets(read_file(path), province_code, period_year)
+    return read_project_sheets(sources, province_code, period_year)
+
+
+def has_long_cell(source: ColumnSheet) -> bool:
+    import pyarrow.compute as pc
+
+    return any((pc.max(pc.utf8_length(column.text)).as_py() or 0) >= MAX_CELL_CHARS
+               for column in source.columns.values())
 
 
 class LazyMerged:
@@ -143,11 +170,29 @@ class Cells:
 
     def settle(self, fast, read_values: list, read) -> object:
         """Read with ``read`` (cell -> (value, readable)) each distinct cell the vectorised reading left;
-        their values go into ``read_values``. Returns where the row can stay column-wise."""
+        their values go into ``read_values``. Returns where the row can stay column-wise.
+
+        Texts are read once per distinct text (a dictionary of the column); numbers, dates and
+        true/false cells once per distinct value."""
         import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         settled = np.ones(len(self.present), dtype=bool)
-        rest = np.flatnonzero(self.present & ~fast)
+        left = self.present & ~fast
+        texts = left & (self.kind == TEXT)
+        if texts.any():
+            encoded = pc.dictionary_encode(pc.if_else(pa.array(texts), self.text, None))
+            got = [read(text) for text in encoded.dictionary.to_pylist()]
+            readings = np.empty(len(got), dtype=object)
+            readings[:] = [value for value, _ in got]
+            readable = np.array([good for _, good in got], dtype=bool)
+            positions = np.flatnonzero(texts)
+            indices = encoded.indices.to_numpy(zero_copy_only=False)[positions].astype(np.int64)
+            for position, value in zip(positions.tolist(), readings[indices].tolist()):
+                read_values[position] = value
+            settled[positions] = readable[indices]
+        rest = np.flatnonzero(left & ~texts)
         if rest.size:
             seen: dict = {}
             for position, cell in zip(rest.tolist(), self.python_at(rest)):
@@ -211,10 +256,11 @@ def read_amount(cells: Cells, required: bool) -> tuple[list, object]:
     near = cells.is_number & ~whole & (np.abs(scaled - rounded) < 1e-6) & (np.abs(scaled) < 2**52)
     cents[near] = rounded[near].astype(np.int64)
     fast = whole | near
-    typed = cells.matches(AMOUNT_TEXT) & (pc.utf8_length(cells.text).to_numpy(zero_copy_only=False)
-                                          <= values.MAX_NUMBER_TEXT)
+    typed = (cells.kind == TEXT) & (pc.fill_null(pc.utf8_length(cells.text), 0).to_numpy(zero_copy_only=False)
+                                    <= values.MAX_NUMBER_TEXT)
     if typed.any():
         parts = pc.extract_regex(pc.if_else(pa.array(typed), cells.text, None), AMOUNT_TEXT)
+        typed &= parts.is_valid().to_numpy(zero_copy_only=False)
         digits = pc.replace_substring_regex(pc.binary_join_element_wise(
             parts.field("a"), parts.field("b"), parts.field("c"), ""), "[^0-9]", "")
         typed &= pc.fill_null(pc.less_equal(pc.utf8_length(digits), MAX_WHOLE_DIGITS), False).to_numpy(

@@ -171,7 +171,8 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
     _quiet_fastexcel()
     try:
         # The sheet list (kind, visibility) without reading any sheet; fastexcel then reads the cells.
-        metadata = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheets_metadata
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metadata = book.sheets_metadata
         reader = fastexcel.read_excel(data)
         sheets: list[ColumnSheet] = []
         total_rows = 0
@@ -181,6 +182,9 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
             if str(meta.visible) != "SheetVisibleEnum.Visible":
                 sheets.append(ColumnSheet(meta.name, hidden=True, file_format=file_format))
                 continue
+            if file_format not in ("xlsx", "xlsm"):  # no extent walked in the zip: calamine's, as etl.read checks
+                end = book.get_sheet_by_name(meta.name).end
+                read.check_sheet_dimensions(end[0] + 1 if end else 0, end[1] + 1 if end else 0, limits, meta.name)
             sheet = _load_sheet(reader, meta.name, file_format, data)
             total_rows += sheet.height
             if total_rows > limits.max_rows:

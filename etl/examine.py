@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import reference
+from etl.columnar import read_file_sheets
 from etl.findings import Finding
-from etl.normalise import REQUIRED_COLUMNS, ProjectSheet, read_project_sheets
+from etl.normalise import REQUIRED_COLUMNS, ProjectSheet
 from etl.periods import period_end
 from etl.quality_checks import check_file
-from etl.read import UnreadableFile, read_file
+from etl.read import UnreadableFile
 from etl.validate import validate_rows
 
 LANGUAGES = ("fr", "ar")  # the order of Finding.messages()
@@ -69,10 +70,9 @@ def examine(path: Path, province: str, period: str) -> Examination:
     if result.period_end is None:
         return result.refuse("FILE_PERIOD_INVALID", period)
     try:
-        raw_sheets = read_file(result.path)
+        sheets, sheet_findings = read_file_sheets(result.path, province_code, result.period_end.year)
     except UnreadableFile as exc:
         return result.refuse(exc.rule_id, detail=exc.detail_fr, detail_ar=exc.detail_ar, **exc.params)
-    sheets, sheet_findings = read_project_sheets(raw_sheets, province_code, result.period_end.year)
     if not sheets:
         return result.refuse("FILE_NO_HEADER")
     for sheet in sheets:

@@ -25,6 +25,7 @@ from etl.config import SQL_DIR
 from etl.errors import IgaError
 from etl.examine import Examination
 from etl.findings import Finding
+from etl.normalise import AMOUNT_COLUMNS
 
 VERSION_COLUMNS = (
     "submission_id", "province_code", "project_code", "commune", "title", "programme_code",
@@ -48,14 +49,6 @@ class UnknownReferenceCode(IgaError, RuntimeError):
 
 def sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def cents_text(cents: int | None) -> str | None:
-    if cents is None:
-        return None
-    if cents >= 0:
-        return f"{cents // 100}.{cents % 100:02d}"
-    return f"-{-cents // 100}.{-cents % 100:02d}"
 
 
 NULL = float("nan")  # the only unquoted field COPY sees: every value is quoted, so no text is NULL
@@ -99,6 +92,65 @@ class CsvStream:
         piece = self._chunk[self._position:self._position + size]
         self._position += len(piece)
         return piece
+
+
+def version_csv(submission_id: int, exam: Examination) -> io.BytesIO:
+    """The rows to load as CSV for COPY, built column by column in Arrow and written by pyarrow.
+
+    The guarantees of :class:`CsvStream` hold: pyarrow quotes every text and writes NULL as an
+    unquoted empty field (the only NULL COPY sees), NUL becomes U+FFFD, and a lone surrogate from a
+    damaged file becomes ``?`` as UTF-8's replacement on encoding, never a failed load.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as arrow_csv
+
+    rows = [row for _, row in exam.rows]
+
+    def texts(values: list) -> object:
+        try:
+            column = pa.array(values, pa.string())
+        except (UnicodeError, pa.ArrowException):
+            column = pa.array([v if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values],
+                              pa.string())
+        return pc.replace_substring(column, "\x00", "\ufffd")
+
+    def of(key: str) -> list:
+        return [row[key] for row in rows]
+
+    columns = {
+        "submission_id": pa.array([submission_id] * len(rows), pa.int64()),
+        "province_code": texts([exam.province_code] * len(rows)),
+        **{key: texts(of(key)) for key in ("project_code", "commune", "title", "programme_code", "sector_code",
+                                             "promoter_type_code", "promoter_name")},
+        "approval_year": pa.array(of("approval_year"), pa.int64()),
+        "start_date": pa.array(of("start_date"), pa.date32()),
+        "status_code": texts(of("status_code")),
+        **{key: cents_texts(of(key)) for key in AMOUNT_COLUMNS},
+        **{key: pa.array(of(key), pa.int64()) for key in ("beneficiaries", "women", "youth", "jobs_created")},
+        "source_sheet": texts([sheet.name for sheet, _ in exam.rows]),
+        "source_row": pa.array(of("excel_row"), pa.int64()),
+    }
+    buffer = io.BytesIO()
+    arrow_csv.write_csv(pa.table([columns[c] for c in VERSION_COLUMNS], names=list(VERSION_COLUMNS)), buffer,
+                        arrow_csv.WriteOptions(include_header=False))
+    buffer.seek(0)
+    return buffer
+
+
+def cents_texts(values: list) -> object:
+    """Centimes as the numeric(16, 2) text COPY reads: 125000050 -> '1250000.50', -305 -> '-3.05'."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cents = pa.array(values, pa.int64())
+    number = pc.fill_null(cents, 0).to_numpy(zero_copy_only=False)
+    magnitude = np.abs(number)
+    text_ = pc.binary_join_element_wise(
+        pa.array(np.where(number < 0, "-", "")), pa.array(magnitude // 100).cast(pa.string()), ".",
+        pc.utf8_lpad(pa.array(magnitude % 100).cast(pa.string()), 2, "0"), "")
+    return pc.if_else(cents.is_valid(), text_, None)
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], rows) -> None:
@@ -199,15 +251,8 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
         submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
 
         cursor = conn.connection.driver_connection.cursor()
-        _copy(cursor, "core.project_version", VERSION_COLUMNS, (
-            (submission_id, exam.province_code, row["project_code"], row["commune"], row["title"],
-             row["programme_code"], row["sector_code"], row["promoter_type_code"], row["promoter_name"],
-             row["approval_year"], row["start_date"], row["status_code"],
-             cents_text(row["total_cost_mad"]), cents_text(row["indh_contribution_mad"]),
-             cents_text(row["promoter_contribution_mad"]), cents_text(row["partner_contribution_mad"]),
-             row["beneficiaries"], row["women"], row["youth"], row["jobs_created"],
-             sheet.name, row["excel_row"])
-            for sheet, row in exam.rows))
+        cursor.copy_expert("COPY core.project_version (" + ", ".join(VERSION_COLUMNS) + ") FROM STDIN WITH (FORMAT csv)",
+                           version_csv(submission_id, exam), size=1 << 16)
         _copy(cursor, "quality.finding", FINDING_COLUMNS, (
             (submission_id, f.sheet, f.excel_row, f.column_header,
              None if f.value is None else str(f.value), f.project_code, f.rule_id, f.severity, *f.messages())

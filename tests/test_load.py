@@ -155,3 +155,27 @@ def test_a_code_unknown_to_the_reference_tables_rolls_the_submission_back(wareho
                         sha256_of(path), path.stat().st_size, tmp_path / "archive")
     for table in ("core.submission", "core.project_version", "core.project", "quality.finding"):
         assert scalar(warehouse_url, "SELECT count(*) FROM " + table) == 0, table
+
+
+def test_amounts_are_written_for_copy_to_the_centime():
+    assert load_module.cents_texts([0, 5, -5, 100, -305, 125_000_050, None, 10**12]).to_pylist() == [
+        "0.00", "0.05", "-0.05", "1.00", "-3.05", "1250000.50", None, "10000000000.00"]
+
+
+def test_the_copy_input_quotes_every_text_and_writes_null_only_for_none():
+    import datetime as dt
+    from pathlib import Path
+
+    from etl.examine import Examination
+    from etl.normalise import ProjectSheet
+
+    sheet = ProjectSheet('Projets "AGR"', 1, {})
+    row = {"excel_row": 7, "project_code": "\\N", "commune": "", "title": "nul\x00 and lone \udc80",
+           "programme_code": None, "sector_code": "nan", "promoter_type_code": None, "promoter_name": "a,b\nc",
+           "approval_year": 2013, "start_date": dt.date(2013, 3, 12), "status_code": None,
+           "total_cost_mad": -305, "indh_contribution_mad": 0, "promoter_contribution_mad": None,
+           "partner_contribution_mad": 125_000_050, "beneficiaries": 3, "women": None, "youth": 0, "jobs_created": 2}
+    exam = Examination(Path("x.xlsx"), "MA-TAO", "2013", None, rows=[(sheet, row)])
+    written = load_module.version_csv(41, exam).getvalue().decode("utf-8")
+    assert written == ('41,"MA-TAO","\\N","","nul\ufffd and lone ?",,"nan",,"a,b\nc",2013,2013-03-12,,'
+                       '"-3.05","0.00",,"1250000.50",3,,0,2,"Projets ""AGR""",7\n')
