@@ -1,7 +1,8 @@
 """Run Airflow the way operators do: its own processes, its scheduler, its UI and REST API.
 
 ``iga airflow`` (``make airflow``) starts what ``airflow standalone`` would (API server and UI,
-scheduler, DAG processor, triggerer, LocalExecutor), one process each, on the embedded defaults: the
+scheduler, DAG processor, triggerer, LocalExecutor: :class:`etl.executor.PreloadingLocalExecutor`,
+whose task processes start with the pipeline imported), one process each, on the embedded defaults: the
 warehouse of ``iga db url``, the metadata in SQLite under ``$IGA_HOME/airflow``, sized for a 2-core
 machine. Started one by one rather than through ``airflow standalone`` so that nothing listens
 beyond 127.0.0.1 (standalone's scheduler and triggerer open log servers on 0.0.0.0:8793/8794; on one
@@ -57,12 +58,17 @@ def free_port(preferred: int | None = None) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
+LOCAL_EXECUTOR = "etl.executor.PreloadingLocalExecutor"  # the LocalExecutor, task processes preloaded
+CELERY_CONFIG = "etl.celery_config.CELERY_CONFIG"  # Airflow's Celery defaults, the workers preloaded
+
+
 def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_url: str | None = None,
-                executor: str = "LocalExecutor", extra: dict[str, str] | None = None) -> dict[str, str]:
+                executor: str = LOCAL_EXECUTOR, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every Airflow process (and so every task) gets.
 
     Tasks read the warehouse, the landing folder and the state folder from it, so the scheduler's
-    workers must inherit it; sized for a small machine (2 cores).
+    workers must inherit it; sized for a small machine (2 cores). Either executor forks the task
+    processes from a process that has imported the pipeline once (:mod:`etl.executor`).
     """
     airflow_home = current.airflow_home
     env = environment()
@@ -100,6 +106,8 @@ def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_ur
         "IGA_HOME": str(current.home),
         "IGA_LANDING": str(current.landing),
     })
+    if "Celery" in executor:
+        env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = CELERY_CONFIG
     # Every process must sign and check the same task tokens.
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
     env.update(extra or {})
