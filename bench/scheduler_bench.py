@@ -34,7 +34,7 @@ class Api:
     def call(self, method: str, path: str, body: dict | None = None):
         from etl.operate import http_json
 
-        status, answer = http_json(method, f"{self.url}/api/v2{path}", token=self.token, body=body, timeout=30)
+        status, answer = http_json(method, f"{self.url}/api/v2{path}", token=self.token, body=body, timeout=90)
         if status >= 300:
             raise RuntimeError(f"{method} {path}: HTTP {status} {answer}")
         return answer

@@ -27,7 +27,7 @@ import time
 from airflow.executors.local_executor import LocalExecutor
 
 log = logging.getLogger(__name__)
-PRELOADED = "IGA_PRELOADED_BY"  # set in the preloading process: which pid imported the pipeline
+PRELOADED = "_IGA_PRELOADED_BY"  # internal, not a setting: the pid that imported the pipeline
 
 
 def preload() -> float:

@@ -280,7 +280,12 @@ def api_token(api_url: str, username: str, password: str) -> str:
 
 def wait_until_healthy(processes: AirflowProcesses, *, timeout: float = 180,
                        need: tuple[str, ...] = ("metadatabase", "scheduler", "dag_processor")) -> dict:
-    """Poll ``/api/v2/monitor/health`` until the parts in ``need`` are healthy; raise with logs if not."""
+    """Poll ``/api/v2/monitor/health`` until the parts in ``need`` are healthy; raise with logs if not.
+
+    Then one request to the task execution API: a fresh API server answers its first one only after
+    setting that API up, seconds on an idle machine and 20-35 s on a loaded one, during which it
+    answers nothing; done here, that wait is not spent by the first task, whose supervisor gives up
+    (and fails the task) when its start request times out."""
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
@@ -294,6 +299,12 @@ def wait_until_healthy(processes: AirflowProcesses, *, timeout: float = 180,
             last = body
             if status == 200 and isinstance(body, dict) and all(
                     (body.get(part) or {}).get("status") == "healthy" for part in need):
+                try:
+                    http_json("GET", f"{processes.api_url}/execution/health",
+                              timeout=max(deadline - time.monotonic(), 30))
+                except OSError as error:
+                    last = error
+                    continue
                 return body
         time.sleep(1)
     logs = "\n".join(f"--- {name} ({processes.log_path(name)}):\n{processes.tail(name, 2500)}"
