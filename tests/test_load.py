@@ -179,3 +179,28 @@ def test_the_copy_input_quotes_every_text_and_writes_null_only_for_none():
     written = load_module.version_csv(41, exam).getvalue().decode("utf-8")
     assert written == ('41,"MA-TAO","\\N","","nul\ufffd and lone ?",,"nan",,"a,b\nc",2013,2013-03-12,,'
                        '"-3.05","0.00",,"1250000.50",3,,0,2,"Projets ""AGR""",7\n')
+
+
+# The per-project history the outlier check used to fetch for every file: the oracle for the
+# grouped figures of sql/quality/outlier_figures.sql.
+PROJECT_HISTORY = ("SELECT province_code, project_code, sector_code, (total_cost_mad * 100)::bigint AS total_cost_mad, "
+                   "beneficiaries, jobs_created FROM core.project")
+
+
+def test_the_outlier_figures_grouped_in_the_warehouse_give_the_findings_of_the_whole_history(warehouse_url, tmp_path):
+    from etl.quality_checks import outlier_findings, warehouse_checks
+
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-BER", "MA-CHE", "MA-TAO", "MA-ERR"], rows=(30, 60))
+    for path in expected.files[:3]:
+        load_file(warehouse_url, path, landing, tmp_path / "archive")
+    # Taounate again (its codes replace its own history) with a few rows far off, and Errachidia new.
+    for path in (expected.files[2], expected.files[3]):
+        exam = examine(path, path.parent.parent.name, path.parent.name)
+        for _, row in exam.rows[:3]:
+            row["beneficiaries"], row["jobs_created"] = 1, 500
+        with create_engine(warehouse_url).connect() as conn:
+            history = [dict(r) for r in conn.execute(text(PROJECT_HISTORY)).mappings()]
+        oracle = outlier_findings(exam, history)
+        found = [f for f in warehouse_checks(exam, create_engine(warehouse_url)) if f.rule_id.endswith("_OUTLIER")]
+        assert len(oracle) >= 3 and sorted(map(repr, found)) == sorted(map(repr, oracle))
