@@ -406,6 +406,8 @@ def test_a_row_holding_a_number_is_matched_exactly_only():
     assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)"]]) == (
         0, {0: "project_code", 1: "title", 2: "total_cost_mad"})
     assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)", 12.0]]) is None
+    # An empty line under it (a CSV gives "" cells) is no second header line to guess with either.
+    assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)", 12.0], ["", "", "", ""]]) is None
 
 
 @pytest.mark.parametrize("first_row", [
@@ -535,3 +537,14 @@ def test_a_section_heading_in_the_code_column_of_a_csv_is_not_a_project():
     rows = [HEADER, ["Commune de Tissa", "", "", "", "", ""], project("A-1")]
     result = read_project_sheet(sheet(rows), "MA-TAO")
     assert [r["project_code"] for r in result.rows] == ["A-1"] and result.skipped_rows == 1
+
+
+def test_a_header_text_taken_from_one_line_of_two_is_named_as_typed():
+    # Beside a merged title, an empty cell above or below leaves the other line's text alone: the
+    # clerk is shown "Coût globale" and "Intitulé du projet", not " Coût globale" or "Intitulé du projet ".
+    mapped, texts = map_two_line_headers(["Code projet", "Intitulé du projet", "", "Financement", None],
+                                         ["", "", "Coût globale", "INDH", "Porteur"], [((0, 3), (0, 4))], 0)
+    assert mapped == {0: "project_code", 1: "title", 2: "total_cost_mad", 3: "indh_contribution_mad",
+                      4: "promoter_contribution_mad"}
+    assert texts == {0: "Code projet", 1: "Intitulé du projet", 2: "Coût globale", 3: "Financement INDH",
+                     4: "Financement Porteur"}
