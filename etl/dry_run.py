@@ -110,13 +110,10 @@ def summarise(exam, report_folder: Path, first: int, compared: str) -> DryRun:
     html_path, xlsx_path = write_check_report(exam, report_folder)
     by_rule = Counter((f.severity, f.rule_id) for f in exam.findings)
     in_order = sorted(exam.findings, key=lambda f: fix_order(f.rule_id, f.severity, f.sheet, f.excel_row))
-    reason_ar = None
-    if exam.refused_reason is not None:
-        reason_ar = exam.refused_reason.messages()[1]
     return DryRun(
         file_name=exam.path.name, province_code=exam.province_code, period=exam.period, status=exam.status,
         rows_read=exam.rows_read, rows_loaded=len(exam.rows), rows_rejected=len(exam.rejected),
-        reason_fr=exam.reason_text(), reason_ar=reason_ar,
+        reason_fr=exam.reason_text(), reason_ar=exam.reason_text("ar"),
         by_rule=sorted(((severity, rule, count) for (severity, rule), count in by_rule.items()),
                        key=lambda item: (SEVERITY_ORDER.get(item[0], 3), -item[2], item[1])),
         findings_total=len(exam.findings), first_findings=finding_dicts(in_order[:first]),

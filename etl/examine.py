@@ -17,6 +17,12 @@ from etl.quality_checks import check_file
 from etl.read import UnreadableFile, read_file
 from etl.validate import validate_rows
 
+LANGUAGES = ("fr", "ar")  # the order of Finding.messages()
+ALL_ROWS_REFUSED = {
+    "fr": "Aucune ligne n'a pu être chargée : toutes les lignes contiennent des erreurs.",
+    "ar": "لم يتم تحميل أي سطر: جميع الأسطر تحتوي على أخطاء.",
+}
+
 
 @dataclass
 class Examination:
@@ -40,11 +46,12 @@ class Examination:
             return "refused"
         return "partial" if self.rejected else "loaded"
 
-    def reason_text(self) -> str | None:
+    def reason_text(self, lang: str = "fr") -> str | None:
+        """Why nothing of the file loads, in French or Arabic (``lang``); None when rows load."""
         if self.refused_reason is not None:
-            return self.refused_reason.messages()[0]
+            return self.refused_reason.messages()[LANGUAGES.index(lang)]
         if not self.rows and self.rejected:
-            return "Aucune ligne n'a pu être chargée : toutes les lignes contiennent des erreurs."
+            return ALL_ROWS_REFUSED[lang]
         return None
 
     def refuse(self, rule_id: str, value: object = None, **params) -> "Examination":

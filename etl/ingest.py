@@ -183,16 +183,14 @@ def ingest_file(relative_path: str) -> dict:
     try:
         sha256 = entry_sha256(entry)
         if entry.problem:  # recorded as refused, never as a duplicate of the same bytes under a good name
-            exam = _refused(entry, entry.problem, value=entry.parts[-1] if entry.problem == "FILE_NAME_INVALID"
-                            else relative_path, **entry.params)
-            return _record(exam, entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR", duplicates=False)
+            return _record(entry_refusal(entry), entry, sha256, archive=entry.problem != "FILE_NOT_REGULAR",
+                           duplicates=False)
         prepare_to_fork()
         try:
             summary = run_isolated(_examine_and_load, entry, sha256)
         except ChildFailed as failure:
             log.error("%s: the reader was stopped: %s", relative_path, failure.detail_fr)
-            exam = _refused(entry, "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
-            summary = _record(exam, entry, sha256)
+            summary = _record(unreadable_refusal(entry, failure), entry, sha256)
     except ChildError as error:
         failure = SubmissionFailed(relative_path, error)
         if error.type_name == "SubmissionFailed":  # already worded in the child: file, error type, row
@@ -203,6 +201,17 @@ def ingest_file(relative_path: str) -> dict:
     log.info("%s: submission %s %s (%s loaded, %s rejected)", relative_path, summary["submission_id"],
              summary["status"], summary.get("rows_loaded"), summary.get("rows_rejected"))
     return summary
+
+
+def entry_refusal(entry: LandingEntry) -> Examination:
+    """The refusal of a landing entry that is never read: a bad name, or not a regular file."""
+    value = entry.parts[-1] if entry.problem == "FILE_NAME_INVALID" else entry.relative
+    return _refused(entry, entry.problem, value, **entry.params)
+
+
+def unreadable_refusal(entry: LandingEntry, failure) -> Examination:
+    """The refusal of a file whose reader was stopped (:class:`etl.isolate.ChildFailed`)."""
+    return _refused(entry, "FILE_UNREADABLE", detail=failure.detail_fr, detail_ar=failure.detail_ar)
 
 
 def _refused(entry: LandingEntry, rule_id: str, value: object = None, **params) -> Examination:

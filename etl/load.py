@@ -24,6 +24,7 @@ from sqlalchemy import text
 from etl.config import SQL_DIR
 from etl.errors import IgaError
 from etl.examine import Examination
+from etl.findings import Finding
 
 VERSION_COLUMNS = (
     "submission_id", "province_code", "project_code", "commune", "title", "programme_code",
@@ -186,13 +187,15 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
             if isinstance(record[key], str):
                 record[key] = _no_nul(record[key])
         if earlier is not None:
+            reason, reason_ar = Finding("FILE_DUPLICATE", value=earlier).messages()
             record.update(status="duplicate", rows_loaded=0, rows_rejected=0, duplicate_of=earlier,
-                          reason=f"Fichier identique au dépôt n° {earlier}.")
+                          reason=reason, reason_ar=reason_ar)
             submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
             return {"submission_id": submission_id, "status": "duplicate", "new": True,
                     "province_code": record["province_code"], "rows_loaded": 0, "rows_rejected": 0}
         record.update(status=exam.status, rows_loaded=len(exam.rows), rows_rejected=len(exam.rejected),
-                      reason=exam.reason_text() and _no_nul(exam.reason_text()), duplicate_of=None)
+                      reason=exam.reason_text() and _no_nul(exam.reason_text()),
+                      reason_ar=exam.reason_text("ar") and _no_nul(exam.reason_text("ar")), duplicate_of=None)
         submission_id = conn.execute(text(sql("load/insert_submission.sql")), record).scalar_one()
 
         cursor = conn.connection.driver_connection.cursor()

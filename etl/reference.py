@@ -123,3 +123,11 @@ class Rule:
 @functools.cache
 def rules() -> dict[str, Rule]:
     return {row["rule_id"]: Rule(**row) for row in read_csv("rules.csv")}
+
+
+@functools.cache
+def rule_summaries() -> dict[str, dict[str, str]]:
+    """rule_id -> its heading by language ("fr", "ar") for a group of its findings, for the rules
+    whose messages name figures (rule_summaries.csv), where eliding them would leave "… DH"."""
+    return {row["rule_id"]: {"fr": row["summary_fr"], "ar": row["summary_ar"]}
+            for row in read_csv("rule_summaries.csv")}

@@ -67,6 +67,19 @@ def rule_label(message: str) -> str:
     return re.sub(r"…(\s*…)+", "…", elided).replace("….", "…")
 
 
+def rule_heading(rule_id: str, lang: str) -> str:
+    """The heading of a group of findings of one rule, in French or Arabic (``lang``): the rule's
+    summary when its message names figures (a grouped "… DH" says nothing), else its message with
+    the placeholders elided."""
+    from etl import reference
+
+    summary = reference.rule_summaries().get(rule_id)
+    if summary:
+        return summary[lang]
+    rule = reference.rules()[rule_id]
+    return rule_label(rule.message_ar if lang == "ar" else rule.message_fr)
+
+
 FILE_LEVEL_RULES = ("FILE_", "SHEET_", "COLUMN_")
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -89,12 +102,10 @@ def in_fix_order(findings: list[dict]) -> list[dict]:
 
 
 def _groups(findings):
-    """(rule, severity, count) per rule, errors first then by count; and the rule catalogue."""
-    from etl import reference
-
+    """(rule, severity, count) per rule, errors first then by count."""
     counts = Counter((f["rule_id"], f["severity"]) for f in findings)
     return sorted(((rule, severity, count) for (rule, severity), count in counts.items()),
-                  key=lambda g: (SEVERITY_ORDER.get(g[1], 3), -g[2], g[0])), reference.rules()
+                  key=lambda g: (SEVERITY_ORDER.get(g[1], 3), -g[2], g[0]))
 
 
 DETAIL_HEADER = """<tr><th>Feuille<br>الورقة</th><th>Ligne Excel<br>السطر</th><th>Colonne<br>العمود</th>
@@ -125,9 +136,6 @@ def _detail_table(findings) -> str:
 def fix_first_html(findings) -> str:
     """The findings in the order a clerk acts on them: file and column problems (with suggestions),
     errors row by row, then warnings summarised by rule with their rows folded, information folded."""
-    from etl import reference
-
-    rules = reference.rules()
     ordered = in_fix_order(findings)
     file_level = [f for f in ordered if is_file_level(f["rule_id"], f["excel_row"])]
     rows = [f for f in ordered if not is_file_level(f["rule_id"], f["excel_row"])]
@@ -147,8 +155,8 @@ def fix_first_html(findings) -> str:
             by_rule.setdefault(f["rule_id"], []).append(f)
         folded = "".join(
             f"<details><summary><b>{escape(rule)}</b> — {len(group)} — "
-            f"{escape(rule_label(rules[rule].message_fr))} / <span dir='rtl'>"
-            f"{escape(rule_label(rules[rule].message_ar))}</span></summary>{_detail_table(group)}</details>"
+            f"{escape(rule_heading(rule, 'fr'))} / <span dir='rtl'>"
+            f"{escape(rule_heading(rule, 'ar'))}</span></summary>{_detail_table(group)}</details>"
             for rule, group in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])))
         parts.append(f"<h2>3. Avertissements : {len(warnings)}, lignes chargées à vérifier, par règle / "
                      f"التنبيهات: {len(warnings)}، حسب القاعدة</h2>{folded}")
@@ -162,21 +170,20 @@ def submission_report_html(submission, findings) -> str:
     """The report of one submission (or of one ``iga check``), French then Arabic, then what to fix
     in the order to fix it."""
     label_fr, label_ar = STATUS_LABELS[submission["status"]]
-    groups, rules = _groups(findings)
+    groups = _groups(findings)
     errors = sum(c for _, s, c in groups if s == "error")
     warnings = sum(c for _, s, c in groups if s == "warning")
     groups_fr = "".join(
         f"<tr><td>{escape(rule)}</td><td class='{sev}'>{SEVERITY_LABELS[sev][0]}</td><td>{count}</td>"
-        f"<td>{escape(rule_label(rules[rule].message_fr))}</td></tr>" for rule, sev, count in groups)
+        f"<td>{escape(rule_heading(rule, 'fr'))}</td></tr>" for rule, sev, count in groups)
     groups_ar = "".join(
         f"<tr><td dir='ltr'>{escape(rule)}</td><td class='{sev}'>{SEVERITY_LABELS[sev][1]}</td><td>{count}</td>"
-        f"<td>{escape(rule_label(rules[rule].message_ar))}</td></tr>" for rule, sev, count in groups)
+        f"<td>{escape(rule_heading(rule, 'ar'))}</td></tr>" for rule, sev, count in groups)
     reason = submission.get("reason")
     reason_fr = f"<p class='error'>Motif : {escape(reason)}</p>" if reason else ""
-    refused_ar = next((f["message_ar"] for f in findings if f["severity"] == "error" and not f["excel_row"]), None)
-    if reason and not refused_ar:
-        refused_ar = "لم يتم تحميل أي سطر: جميع الأسطر تحتوي على أخطاء."
-    reason_ar = f"<p class='error'>السبب: {escape(refused_ar)}</p>" if reason else ""
+    # A submission recorded before reason_ar existed shows its French reason rather than none.
+    reason_ar = (f"<p class='error'>السبب: {escape(submission.get('reason_ar') or reason)}</p>"
+                 if reason else "")
     name_fr = escape(submission["province_name_fr"] or submission["province_code"])
     name_ar = escape(submission["province_name_ar"] or submission["province_code"])
     period, file_name = escape(submission["period"]), escape(submission["file_name"])
@@ -471,7 +478,7 @@ def check_submission(exam) -> dict:
         "province_name_fr": province.get("name_fr"), "province_name_ar": province.get("name_ar"),
         "period": exam.period, "file_name": safe_name(exam.path.name), "status": exam.status,
         "rows_read": exam.rows_read, "rows_loaded": len(exam.rows), "rows_rejected": len(exam.rejected),
-        "reason": exam.reason_text(),
+        "reason": exam.reason_text(), "reason_ar": exam.reason_text("ar"),
     }
 
 

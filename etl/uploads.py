@@ -136,7 +136,7 @@ def dry_run(engine, settings: Settings, user: User, upload_id: str, path: Path, 
               "period": period.strip()[:20], "file_name": str(file_name)[:255], "stored_name": path.name,
               "sha256": _sha256(path), "size_bytes": path.stat().st_size, "status": exam.status,
               "rows_read": exam.rows_read, "rows_loadable": len(exam.rows), "rows_refused": len(exam.rejected),
-              "reason": exam.reason_text()}
+              "reason": exam.reason_text(), "reason_ar": exam.reason_text("ar")}
     with engine.begin() as conn:
         conn.execute(text(_sql("insert_upload.sql")), record)
         audit(conn, user, "check", address, user.province_code, upload_id,
@@ -245,7 +245,7 @@ def submit(engine, settings: Settings, user: User, upload: dict, confirmed: bool
     if upload["submitted_at"] is not None:
         return {"outcome": "already", "landing_path": upload["landing_path"]}
     if upload["check_status"] == "refused":
-        return {"outcome": "refused", "reason": upload["check_reason"]}
+        return {"outcome": "refused", "reason_fr": upload["check_reason_fr"], "reason_ar": upload["check_reason_ar"]}
     if upload["rows_refused"] and not confirmed:
         return {"outcome": "confirm"}
     files = upload_files(settings, upload)
@@ -336,10 +336,8 @@ def what_to_fix_first(findings: list[dict]) -> dict:
     """A dry run's findings in the order a clerk fixes them: problems with the file itself and its
     columns (refusals, unmapped or guessed columns with their suggestions), then every error at its
     cell (rows not loaded), then warnings grouped by rule (rows loaded, to check), then information."""
-    from etl import reference
-    from etl.reports import in_fix_order, is_file_level, rule_label
+    from etl.reports import in_fix_order, is_file_level, rule_heading
 
-    rules = reference.rules()
     file_level = [f for f in in_fix_order(findings) if is_file_level(f["rule_id"], f["excel_row"])]
     findings = [f for f in findings if not is_file_level(f["rule_id"], f["excel_row"])]
     errors = [f for f in findings if f["severity"] == "error"]
@@ -349,7 +347,7 @@ def what_to_fix_first(findings: list[dict]) -> dict:
         if f["severity"] == "warning":
             by_rule.setdefault(f["rule_id"], []).append(f)
     warnings = [{"rule_id": rule, "count": len(items), "items": items,
-                 "label_fr": rule_label(rules[rule].message_fr), "label_ar": rule_label(rules[rule].message_ar)}
+                 "label_fr": rule_heading(rule, "fr"), "label_ar": rule_heading(rule, "ar")}
                 for rule, items in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
     info = [f for f in findings if f["severity"] not in ("error", "warning")]
     return {"file": file_level, "errors": errors, "warnings": warnings, "info": info}

@@ -71,7 +71,7 @@ def test_hostile_names_and_links_are_refused_and_the_good_files_load(warehouse_u
 
     with create_engine(warehouse_url).connect() as conn:
         submissions = conn.execute(text(
-            "SELECT s.submission_id, s.landing_path, s.province_code, s.status, s.reason, s.archive_path, "
+            "SELECT s.submission_id, s.landing_path, s.province_code, s.status, s.reason, s.reason_ar, s.archive_path, "
             "s.reported_at, s.file_name, (SELECT f.rule_id FROM quality.finding f WHERE f.submission_id = "
             "s.submission_id AND f.excel_row IS NULL AND f.severity = 'error' LIMIT 1) AS rule_id "
             "FROM core.submission s ORDER BY s.submission_id")).mappings().all()
@@ -86,6 +86,7 @@ def test_hostile_names_and_links_are_refused_and_the_good_files_load(warehouse_u
     for path, rule in expected.items():
         row = by_path[path]
         assert row["status"] == "refused" and row["rule_id"] == rule and row["reason"], path
+        assert row["reason_ar"] and row["reason_ar"] != row["reason"], path  # the Arabic pages' reason
     (long_one,) = [r for r in submissions if r["landing_path"].startswith("MA-CHE/2013/aaaa")]
     assert long_one["rule_id"] == "FILE_NAME_INVALID" and len(long_one["landing_path"].encode()) < 260
     assert len(submissions) == len(good_paths) + len(expected) + 1  # and the long name

@@ -107,16 +107,39 @@ def test_refused_rows_and_findings_are_kept(warehouse_url, tmp_path):
     assert sha256_of(Path(archive.archive_path)) == archive.sha256
 
 
+def damaged_file(landing, name="projets.xlsx"):
+    path = landing / "MA-TAO" / "2013" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x03\x04 broken")
+    return path
+
+
 def test_refused_file_is_recorded_with_its_reason(warehouse_url, tmp_path):
     landing = tmp_path / "landing"
-    path = landing / "MA-TAO" / "2013" / "projets.xlsx"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"PK\x03\x04 broken")
-    summary = load_file(warehouse_url, path, landing, tmp_path / "archive")
+    summary = load_file(warehouse_url, damaged_file(landing), landing, tmp_path / "archive")
     assert summary["status"] == "refused"
     reason = scalar(warehouse_url, "SELECT reason FROM core.submission")
     assert "endommagé" in reason
+    assert "تالف" in scalar(warehouse_url, "SELECT reason_ar FROM core.submission")
     assert scalar(warehouse_url, "SELECT rule_id FROM quality.finding") == "FILE_CORRUPT"
+
+
+def test_the_migration_gives_refusals_recorded_before_it_their_arabic_reason(warehouse_url, tmp_path):
+    from etl.migrate import migrate
+
+    landing = tmp_path / "landing"
+    refused = load_file(warehouse_url, damaged_file(landing), landing, tmp_path / "archive")
+    duplicate = load_file(warehouse_url, damaged_file(landing, "copie.xlsx"), landing, tmp_path / "archive")
+    engine = create_engine(warehouse_url)
+    with engine.begin() as conn:  # the warehouse as it was before 005_reason_ar
+        conn.execute(text("ALTER TABLE core.submission DROP COLUMN reason_ar"))
+        conn.execute(text("ALTER TABLE portal.upload DROP COLUMN reason_ar"))
+        conn.execute(text("DELETE FROM meta.schema_migration WHERE version = '005_reason_ar'"))
+    assert migrate(engine) == ["005_reason_ar"]
+    with engine.connect() as conn:
+        reasons = dict(conn.execute(text("SELECT submission_id, reason_ar FROM core.submission")).all())
+    assert "تالف" in reasons[refused["submission_id"]]  # from its finding's Arabic message
+    assert reasons[duplicate["submission_id"]] is None  # no finding to take it from: the French one is shown
 
 
 def test_a_code_unknown_to_the_reference_tables_rolls_the_submission_back(warehouse_url, tmp_path):

@@ -243,6 +243,83 @@ def _write(path, content: bytes):
     return path
 
 
+REASON = re.compile(r'id="(?:check-)?reason">([^<]+)</p>')
+SMALL_REASON = re.compile(r'<small class="reason">([^<]+)</small>')
+
+
+def reason_on(client, url: str) -> str:
+    found = REASON.findall(client.get(url).text)
+    assert len(found) == 1, url
+    return found[0]
+
+
+def switch_language(client, lang: str) -> None:
+    home = client.get("/home").text
+    assert client.post("/language", data={"lang": lang, "next": "/home", "csrf_token": csrf_of(home)}).status_code == 303
+
+
+def test_refusal_reasons_are_in_the_pages_language(portal, tmp_path):
+    """A refused dry run, a damaged file and a duplicate: the reason in Arabic on the Arabic pages
+    (figures in their reading order), in French on the French ones, and a row recorded before the
+    Arabic reasons existed shows its French reason rather than nothing."""
+    from etl.ingest import ingest_file
+
+    client = portal.login("clerk@tao.ma", portal.account("clerk@tao.ma", "MA-TAO"))
+    switch_language(client, "ar")
+    web_page = portal.upload(client, _write(tmp_path / "export.xls", b"<html><body>Export</body></html>"))
+    web_page = web_page.headers["location"]
+    path, _ = clerk_file(tmp_path)
+    loaded = portal.upload(client, path).headers["location"]
+    portal.submit(client, loaded)
+    first = ingest_file("MA-TAO/2013/situation_agr.xlsx")
+    folder = portal.settings.landing / "MA-TAO" / "2013"
+    (folder / "copie.xlsx").write_bytes(path.read_bytes())
+    (folder / "abime.xlsx").write_bytes(path.read_bytes()[:2000])
+    duplicate = ingest_file("MA-TAO/2013/copie.xlsx")
+    damaged = ingest_file("MA-TAO/2013/abime.xlsx")
+    assert (duplicate["status"], damaged["status"]) == ("duplicate", "refused")
+    pages = {"dry run": web_page, "duplicate": f"/submissions/{duplicate['submission_id']}",
+             "damaged": f"/submissions/{damaged['submission_id']}"}
+
+    arabic = {name: reason_on(client, url) for name, url in pages.items()}
+    assert "صفحة ويب" in arabic["dry run"]
+    assert f"(الإيداع رقم {first['submission_id']})" in arabic["duplicate"]
+    assert "المصنف غير مكتمل أو تالف" in arabic["damaged"]
+    listed = SMALL_REASON.findall(client.get("/home").text)  # the province's deliveries
+    assert sorted(listed) == sorted([arabic["duplicate"], arabic["damaged"]])
+
+    switch_language(client, "fr")
+    french = {name: reason_on(client, url) for name, url in pages.items()}
+    assert "une page web" in french["dry run"]
+    assert f"(dépôt n° {first['submission_id']})" in french["duplicate"]
+    assert "incomplet ou endommagé" in french["damaged"]
+    assert sorted(SMALL_REASON.findall(client.get("/home").text)) == sorted([french["duplicate"], french["damaged"]])
+
+    # Rows from before the migration (no reason_ar): the Arabic page shows the French reason.
+    with portal.engine.begin() as conn:
+        conn.execute(text("UPDATE core.submission SET reason_ar = NULL"))
+        conn.execute(text("UPDATE portal.upload SET reason_ar = NULL"))
+    switch_language(client, "ar")
+    assert {name: reason_on(client, url) for name, url in pages.items()} == french
+
+
+def test_warnings_are_summarised_by_rule_under_a_heading_in_the_pages_language(portal, tmp_path):
+    from openpyxl import load_workbook
+
+    path, _ = clerk_file(tmp_path, errors=0)
+    book = load_workbook(path)
+    for row in (5, 6):  # partners' share off: INDH + promoter + partners no longer make the cost
+        book.active.cell(row, 14).value = 5000
+    book.save(path)
+    client = portal.login("clerk@tao.ma", portal.account("clerk@tao.ma", "MA-TAO"))
+    page_url = portal.upload(client, path).headers["location"]
+    french = client.get(page_url).text
+    assert re.search(r"<b>2</b> × INDH \+ porteur \+ partenaires ne donnent pas le coût global", french)
+    assert "… DH" not in french and "…" not in "".join(re.findall(r"<summary>(.*?)</summary>", french, re.S))
+    switch_language(client, "ar")
+    assert "<b>2</b> × مجموع المساهمات لا يساوي الكلفة الإجمالية" in client.get(page_url).text
+
+
 def test_arabic_pages_read_right_to_left_and_the_choice_is_remembered(portal, tmp_path):
     password = portal.account("clerk@tao.ma", "MA-TAO")
     client = portal.login("clerk@tao.ma", password)

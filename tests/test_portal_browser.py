@@ -65,6 +65,7 @@ def test_a_clerk_uploads_fixes_in_arabic_submits_and_the_nation_sees_it(warehous
 
     from etl.accounts import ensure_demo_accounts
     from etl.config import settings
+    from etl.ingest import ingest_file
     from etl.pipeline import configure_airflow, run_pipeline
     from etl.warehouse import engine
     from portal.app import create_app
@@ -144,5 +145,25 @@ def test_a_clerk_uploads_fixes_in_arabic_submits_and_the_nation_sees_it(warehous
             expect(page.locator('tr[data-province="MA-BER"]')).to_contain_text("—")
             taounate.evaluate("row => row.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(screenshots / "portal-board.png"), full_page=False)
+
+            # A damaged file and a copy of the same bytes, dropped in the landing folder: the
+            # drill-down (province, then submission) gives their reasons in Arabic, the number of
+            # the earlier submission in its place in the sentence.
+            folder = current.landing / "MA-TAO" / "2013"
+            (folder / "abime.xlsx").write_bytes(path.read_bytes()[:2000])
+            shutil.copyfile(landed[0], folder / "copie.xlsx")
+            refused = ingest_file("MA-TAO/2013/abime.xlsx")
+            duplicate = ingest_file("MA-TAO/2013/copie.xlsx")
+            assert (refused["status"], duplicate["status"]) == ("refused", "duplicate")
+            page.click("#switch-ar")
+            page.goto(f"{portal.url}/provinces/MA-TAO")
+            expect(page.locator("small.reason")).to_have_count(2)
+            page.click(f'a[href="/submissions/{duplicate["submission_id"]}"]')
+            expect(page.locator("#reason")).to_contain_text("سبق استلام هذا الملف")
+            page.goto(f"{portal.url}/submissions/{refused['submission_id']}")
+            reason = page.locator("#reason")
+            expect(reason).to_contain_text("المصنف غير مكتمل أو تالف")
+            assert reason.evaluate("p => getComputedStyle(p).direction") == "rtl"
+            page.screenshot(path=str(screenshots / "portal-refused-ar.png"), full_page=True)
         finally:
             browser.close()

@@ -134,7 +134,7 @@ def test_refused_files_load_nothing_and_the_rest_of_the_run_goes_on(warehouse_ur
     engine = create_engine(warehouse_url)
     with engine.connect() as conn:
         submissions = {row.file_name: row for row in conn.execute(text(
-            "SELECT file_name, status, reason, rows_loaded, sha256, archive_path FROM core.submission"))}
+            "SELECT file_name, status, reason, reason_ar, rows_loaded, sha256, archive_path FROM core.submission"))}
         loaded = dict(conn.execute(text(
             "SELECT s.file_name, count(v.*) FROM core.submission s "
             "LEFT JOIN core.project_version v USING (submission_id) GROUP BY s.file_name")).all())
@@ -142,10 +142,10 @@ def test_refused_files_load_nothing_and_the_rest_of_the_run_goes_on(warehouse_ur
             "SELECT s.file_name, f.rule_id FROM quality.finding f JOIN core.submission s USING (submission_id) "
             "WHERE f.severity = 'error' AND f.excel_row IS NULL")).all())
     engine.dispose()
-    for name, (_make, rule_id, phrase_fr, _ar) in CASES.items():
+    for name, (_make, rule_id, phrase_fr, phrase_ar) in CASES.items():
         assert summaries[name]["status"] == "refused", name
         assert submissions[name].status == "refused" and submissions[name].rows_loaded == 0
-        assert phrase_fr in submissions[name].reason, name
+        assert phrase_fr in submissions[name].reason and phrase_ar in submissions[name].reason_ar, name
         assert loaded[name] == 0, name
         assert reasons[name] == rule_id, name
         # The original is archived unchanged, under its SHA-256.

@@ -234,3 +234,16 @@ def test_an_approval_year_after_the_period_is_a_warning_at_its_cell():
         "W_YEAR_AFTER_PERIOD", 6, "Année d'approbation", "warning")
     assert "2013" in assert_explained(finding)[0]
     assert exam.status == "loaded"
+
+
+def test_warnings_are_summarised_by_a_heading_not_an_elided_figure():
+    """The portal and the reports group warnings by rule: "… DH" would say nothing there."""
+    from etl.reports import rule_heading
+
+    assert set(reference.rule_summaries()) <= set(reference.rules())
+    for rule_id, rule in reference.rules().items():
+        if rule.severity == "warning":
+            french, arabic = rule_heading(rule_id, "fr"), rule_heading(rule_id, "ar")
+            assert "…" not in french and "…" not in arabic and "{" not in french + arabic, rule_id
+            assert ARABIC.search(arabic) and not ARABIC.search(french), rule_id
+    assert rule_heading("W_PARTS_SUM_MISMATCH", "fr") == "INDH + porteur + partenaires ne donnent pas le coût global"
