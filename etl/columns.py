@@ -116,13 +116,22 @@ class ColumnSheet:
     def rows(self, start: int = 0, stop: int | None = None) -> list[list[object]]:
         """Rows ``start`` to ``stop`` as python-calamine (or csv.reader) gives them."""
         stop = self.height if stop is None else min(stop, self.height)
+        return self.rows_at(range(start, max(start, stop)))
+
+    def rows_at(self, indices) -> list[list[object]]:
+        """The rows at these 0-based indices (in that order) as python-calamine (or csv.reader) gives them."""
+        import pyarrow as pa
+
+        indices = list(indices)
         blank = self.blank
         grid = [[blank] * (self.row_lengths[index] if self.row_lengths is not None else self.width)
-                for index in range(start, stop)]
+                for index in indices]
+        if not indices:
+            return grid
+        taken = pa.array(indices, pa.int64())
         for column_index, column in self.columns.items():
-            part = Column(column.text.slice(start, stop - start),
-                          column.kind.slice(start, stop - start) if column.kind is not None else None,
-                          column.number.slice(start, stop - start) if column.number is not None else None)
+            part = Column(column.text.take(taken), column.kind.take(taken) if column.kind is not None else None,
+                          column.number.take(taken) if column.number is not None else None)
             for cells, cell in zip(grid, part.cells(0, blank)):
                 if column_index < len(cells):
                     cells[column_index] = cell
@@ -187,7 +196,7 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
         if "password" in message.lower() or "encrypt" in message.lower():
             raise UnreadableFile("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED") from exc
         raise UnreadableFile(message, message, "FILE_CORRUPT") from exc
-    if not any(_has_filled_cell(sheet) for sheet in sheets) and not any(sheet.hidden for sheet in sheets):
+    if not any(has_filled_cell(sheet) for sheet in sheets) and not any(sheet.hidden for sheet in sheets):
         raise UnreadableFile("le classeur ne contient aucune cellule remplie.", "المصنف لا يحتوي على أي خانة مملوءة.",
                              "FILE_EMPTY")
     for sheet in sheets:
@@ -195,7 +204,7 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
     return sheets
 
 
-def _has_filled_cell(sheet: ColumnSheet) -> bool:
+def has_filled_cell(sheet: ColumnSheet) -> bool:
     import pyarrow.compute as pc
 
     return any(pc.any(pc.not_equal(column.text, "")).as_py() for column in sheet.columns.values())
@@ -354,7 +363,7 @@ def _arrow_csv(text: str, delimiter: str):
 
 
 # What str.strip() strips (str.isspace), as an RE2 class: a cell of only these is empty.
-_PYTHON_SPACES = "".join(f"\\x{{{code:x}}}" for code in range(0x3000 + 1) if chr(code).isspace())
+PYTHON_SPACES = "".join(f"\\x{{{code:x}}}" for code in range(0x3000 + 1) if chr(code).isspace())
 
 
 def _blank_to_null(column):
@@ -362,5 +371,5 @@ def _blank_to_null(column):
     import pyarrow.compute as pc
 
     column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    blank = pc.match_substring_regex(column, f"^[{_PYTHON_SPACES}]*$")
+    blank = pc.match_substring_regex(column, f"^[{PYTHON_SPACES}]*$")
     return pc.if_else(blank, None, column)

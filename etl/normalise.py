@@ -55,6 +55,9 @@ class ProjectSheet:
     period_year: int | None = None  # the submission's period: its phase stands in for a missing year
     # (column, label as typed) -> (how it was read, first Excel row, rows) for labels read by resemblance
     label_guesses: dict[tuple[str, str], tuple[Match, int, int]] = field(default_factory=dict)
+    # The column sheet the rows were read from (etl.columnar): a row read column-wise keeps no
+    # "cells"; the few a report needs (a refused row) are taken from here.
+    source: object = field(default=None, repr=False, compare=False)
 
     def note_label_guess(self, column: str, label: str, found: Match, excel_row: int) -> None:
         seen = self.label_guesses.get((column, label))
@@ -62,7 +65,9 @@ class ProjectSheet:
 
     def cells_as_read(self, row: dict) -> dict[str, object]:
         """A row's cells as the clerk typed them, by header (kept for a refused row)."""
-        cells = row["cells"]
+        cells = row.get("cells")
+        if cells is None:
+            cells = self.source.row(row["excel_row"] - 1)
         return {self.headers[column]: cells[index] if index < len(cells) else None
                 for index, column in self.columns.items()}
 
@@ -210,7 +215,7 @@ def find_header_lines(rows: list[list[object]], merged=None
     return best
 
 
-def _is_totals_row(cells: list[object]) -> bool:
+def is_totals_row(cells: list[object]) -> bool:
     for cell in cells:
         # Folding every cell of every row is the slowest part of reading a big sheet; a cheap look
         # at its first letters leaves only the cells that may be a totals label to fold.
@@ -229,34 +234,66 @@ def read_project_sheets(raw_sheets: list[RawSheet], province_code: str, period_y
     sheets are the ones whose header is recognised, and each is loaded. Hidden sheets are not read
     (they usually hold old copies or lists): they are named as information so nothing is silent.
     """
-    sheets: list[ProjectSheet] = []
-    findings: list[Finding] = []
     # Reading builds millions of small objects and no reference cycles: the cyclic collector would
     # only rescan them (about a fifth of the time on 100,000 rows). Reference counting still frees.
+    return collect_project_sheets(raw_sheets, lambda raw: read_project_sheet(raw, province_code, period_year),
+                                  lambda raw: any(any(c not in (None, "") for c in row) for row in raw.rows))
+
+
+def collect_project_sheets(raw_sheets, read_sheet, has_filled_cell) -> tuple[list[ProjectSheet], list[Finding]]:
+    """The sheets ``read_sheet`` reads as project tables, and the findings on the others (a sheet is
+    a RawSheet here, a column sheet in :mod:`etl.columnar`)."""
+    sheets: list[ProjectSheet] = []
+    findings: list[Finding] = []
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_sheets(raw_sheets, province_code, sheets, findings, period_year)
+        _read_sheets(raw_sheets, read_sheet, has_filled_cell, sheets, findings)
     finally:
         if collecting:
             gc.enable()
     return sheets, findings
 
 
-def _read_sheets(raw_sheets, province_code, sheets, findings, period_year=None) -> None:
+def _read_sheets(raw_sheets, read_sheet, has_filled_cell, sheets, findings) -> None:
     for raw in raw_sheets:
         if raw.hidden:
             findings.append(Finding("SHEET_HIDDEN", raw.name, value=raw.name))
             continue
-        sheet = read_project_sheet(raw, province_code, period_year)
+        sheet = read_sheet(raw)
         if sheet is not None:
             sheets.append(sheet)
-        elif any(any(c not in (None, "") for c in row) for row in raw.rows):
+        elif has_filled_cell(raw):
             findings.append(Finding("SHEET_SKIPPED", raw.name, value=raw.name))
     if len(raw_sheets) > 1:  # a workbook of several sheets: say which were read as project tables
         for sheet in sheets:
             findings.append(Finding("SHEET_USED", sheet.name, value=sheet.name,
                                     params={"header_row": sheet.header_row, "rows": len(sheet.rows)}))
+
+
+def open_project_sheet(name: str, rows: list[list[object]], merged, period_year: int | None = None
+                       ) -> tuple[ProjectSheet, int] | None:
+    """The sheet's header read from its first rows (``rows`` needs only the first
+    ``HEADER_SEARCH_ROWS + 1``), with the header findings, and the Excel row of the first data row;
+    None when it has no project header. The per-cell and the column-wise readers both start here."""
+    found = find_header_lines(rows, merged)
+    if found is None:
+        return None
+    header_index, mapped, lines, texts = found
+    sheet = ProjectSheet(name, header_index + 1, {column: texts[i] for i, column in mapped.items()},
+                         columns=dict(mapped), period_year=period_year)
+    unmapped: list[tuple[int, str]] = []
+    last_header = rows[header_index + lines - 1]
+    for index, cell in enumerate(last_header):
+        if cell not in (None, "") and index not in mapped:
+            unmapped.append((header_index + lines, str(cell).strip()))
+    if lines == 2:
+        for index, cell in enumerate(rows[header_index]):
+            if cell not in (None, "") and index not in mapped and (
+                    index >= len(last_header) or last_header[index] in (None, "")):
+                unmapped.append((header_index + 1, str(cell).strip()))
+    sheet.findings.extend(header_findings(sheet, [texts[i] for i in mapped], sorted(unmapped)))
+    return sheet, header_index + lines + 1
 
 
 def read_project_sheet(raw: RawSheet, province_code: str, period_year: int | None = None) -> ProjectSheet | None:
@@ -265,24 +302,11 @@ def read_project_sheet(raw: RawSheet, province_code: str, period_year: int | Non
     ``period_year``: the year of the submission's period; a row whose approval year is missing or
     outside every INDH phase has its programme resolved in that year's phase.
     """
-    found = find_header_lines(raw.rows, getattr(raw, "merged", None))
-    if found is None:
+    opened = open_project_sheet(raw.name, raw.rows, getattr(raw, "merged", None), period_year)
+    if opened is None:
         return None
-    header_index, mapped, lines, texts = found
-    sheet = ProjectSheet(raw.name, header_index + 1, {column: texts[i] for i, column in mapped.items()},
-                         columns=dict(mapped), period_year=period_year)
-    unmapped: list[tuple[int, str]] = []
-    last_header = raw.rows[header_index + lines - 1]
-    for index, cell in enumerate(last_header):
-        if cell not in (None, "") and index not in mapped:
-            unmapped.append((header_index + lines, str(cell).strip()))
-    if lines == 2:
-        for index, cell in enumerate(raw.rows[header_index]):
-            if cell not in (None, "") and index not in mapped and (
-                    index >= len(last_header) or last_header[index] in (None, "")):
-                unmapped.append((header_index + 1, str(cell).strip()))
-    sheet.findings.extend(header_findings(sheet, [texts[i] for i in mapped], sorted(unmapped)))
-    first_row = header_index + lines + 1
+    sheet, first_row = opened
+    mapped = sheet.columns
     for excel_row, detail in sorted((getattr(raw, "unreadable_rows", None) or {}).items()):
         if excel_row >= first_row:  # a value calamine could not convert cost this row only
             sheet.findings.append(Finding("E_ROW_UNREADABLE", raw.name, excel_row, params={"detail": detail}))
@@ -294,12 +318,8 @@ def read_project_sheet(raw: RawSheet, province_code: str, period_year: int | Non
                 cells[index] if index < len(cells) else None,
                 params={"length": length, "max_length": MAX_CELL_CHARS}))
     hidden = getattr(raw, "hidden_rows", None) or set()
-    for offset, cells in enumerate(raw.rows[header_index + lines:], start=header_index + lines + 1):
-        before = len(sheet.rows)
-        read_row(sheet, cells, offset, mapped, province_code)
-        if offset in hidden and len(sheet.rows) > before:  # loaded, but the clerk may not see it
-            sheet.findings.append(Finding("ROW_HIDDEN", raw.name, offset, value=sheet.rows[-1]["project_code"],
-                                          project_code=sheet.rows[-1]["project_code"]))
+    for offset, cells in enumerate(raw.rows[first_row - 1:], start=first_row):
+        read_sheet_row(sheet, cells, offset, mapped, province_code, hidden)
     sheet.findings.extend(label_guess_findings(sheet))
     return sheet
 
@@ -366,6 +386,16 @@ def _is_unlabelled_total(sheet: ProjectSheet, raw: dict) -> bool:
     return total in (sum(costs[sheet.subtotal_from:]), sum(costs))
 
 
+def read_sheet_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: dict[int, str],
+                   province_code: str, hidden: set[int]) -> None:
+    """:func:`read_row`, and a ROW_HIDDEN info when the row is loaded from a hidden row."""
+    before = len(sheet.rows)
+    read_row(sheet, cells, excel_row, mapped, province_code)
+    if excel_row in hidden and len(sheet.rows) > before:  # loaded, but the clerk may not see it
+        sheet.findings.append(Finding("ROW_HIDDEN", sheet.name, excel_row, value=sheet.rows[-1]["project_code"],
+                                      project_code=sheet.rows[-1]["project_code"]))
+
+
 def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: dict[int, str],
              province_code: str) -> None:
     raw = {column: cells[i] if i < len(cells) else None for i, column in mapped.items()}
@@ -374,7 +404,7 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
     if not filled:
         sheet.skipped_rows += 1
         return
-    if (code is None or _is_totals_row([raw.get("project_code")])) and _is_totals_row(filled):
+    if (code is None or is_totals_row([raw.get("project_code")])) and is_totals_row(filled):
         sheet.skipped_rows += 1
         sheet.subtotal_from = len(sheet.rows)
         return
