@@ -1,7 +1,8 @@
 """Run Airflow the way operators do: its own processes, its scheduler, its UI and REST API.
 
 ``iga airflow`` (``make airflow``) starts what ``airflow standalone`` would (API server and UI,
-scheduler, DAG processor, triggerer, LocalExecutor), one process each, on the embedded defaults: the
+scheduler, DAG processor, triggerer, LocalExecutor: :class:`etl.executor.PreloadingLocalExecutor`,
+whose task processes start with the pipeline imported), one process each, on the embedded defaults: the
 warehouse of ``iga db url``, the metadata in SQLite under ``$IGA_HOME/airflow``, sized for a 2-core
 machine. Started one by one rather than through ``airflow standalone`` so that nothing listens
 beyond 127.0.0.1 (standalone's scheduler and triggerer open log servers on 0.0.0.0:8793/8794; on one
@@ -57,12 +58,17 @@ def free_port(preferred: int | None = None) -> int:
     raise OSError("no free port on 127.0.0.1")
 
 
+LOCAL_EXECUTOR = "etl.executor.PreloadingLocalExecutor"  # the LocalExecutor, task processes preloaded
+CELERY_CONFIG = "etl.celery_config.CELERY_CONFIG"  # Airflow's Celery defaults, the workers preloaded
+
+
 def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_url: str | None = None,
-                executor: str = "LocalExecutor", extra: dict[str, str] | None = None) -> dict[str, str]:
+                executor: str = LOCAL_EXECUTOR, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every Airflow process (and so every task) gets.
 
     Tasks read the warehouse, the landing folder and the state folder from it, so the scheduler's
-    workers must inherit it; sized for a small machine (2 cores).
+    workers must inherit it; sized for a small machine (2 cores). Either executor forks the task
+    processes from a process that has imported the pipeline once (:mod:`etl.executor`).
     """
     airflow_home = current.airflow_home
     env = environment()
@@ -100,6 +106,8 @@ def airflow_env(current: Settings, warehouse_url: str, *, port: int, metadata_ur
         "IGA_HOME": str(current.home),
         "IGA_LANDING": str(current.landing),
     })
+    if "Celery" in executor:
+        env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] = CELERY_CONFIG
     # Every process must sign and check the same task tokens.
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
     env.update(extra or {})
@@ -272,7 +280,12 @@ def api_token(api_url: str, username: str, password: str) -> str:
 
 def wait_until_healthy(processes: AirflowProcesses, *, timeout: float = 180,
                        need: tuple[str, ...] = ("metadatabase", "scheduler", "dag_processor")) -> dict:
-    """Poll ``/api/v2/monitor/health`` until the parts in ``need`` are healthy; raise with logs if not."""
+    """Poll ``/api/v2/monitor/health`` until the parts in ``need`` are healthy; raise with logs if not.
+
+    Then one request to the task execution API: a fresh API server answers its first one only after
+    setting that API up, seconds on an idle machine and 20-35 s on a loaded one, during which it
+    answers nothing; done here, that wait is not spent by the first task, whose supervisor gives up
+    (and fails the task) when its start request times out."""
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
@@ -286,6 +299,12 @@ def wait_until_healthy(processes: AirflowProcesses, *, timeout: float = 180,
             last = body
             if status == 200 and isinstance(body, dict) and all(
                     (body.get(part) or {}).get("status") == "healthy" for part in need):
+                try:
+                    http_json("GET", f"{processes.api_url}/execution/health",
+                              timeout=max(deadline - time.monotonic(), 30))
+                except OSError as error:
+                    last = error
+                    continue
                 return body
         time.sleep(1)
     logs = "\n".join(f"--- {name} ({processes.log_path(name)}):\n{processes.tail(name, 2500)}"

@@ -172,36 +172,56 @@ def _figure(row: dict, divisor: str) -> float | None:
     return total / 100 / count
 
 
-def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
+def history_figures(exam, history: list[dict]) -> dict[tuple[str, str, bool], list[float]]:
+    """The figures of ``history`` the outlier check compares ``exam`` with: (divisor column,
+    sector, whether the project is the file's province's) -> costs per unit, leaving out the
+    province's projects the file reports again (same code). What ``outlier_figures.sql`` returns
+    from the warehouse, built here from project dicts."""
+    in_file = {row["project_code"] for _, row in exam.rows}
+    figures: dict[tuple[str, str, bool], list[float]] = defaultdict(list)
+    for project in history:
+        own = project["province_code"] == exam.province_code
+        if own and project["project_code"] in in_file:
+            continue
+        for divisor, _ in OUTLIER_METRICS.values():
+            figure = _figure(project, divisor)
+            if figure is not None:
+                figures[divisor, project["sector_code"], own].append(figure)
+    return figures
+
+
+def outlier_findings(exam, history: list[dict] | None = None,
+                     figures: dict[tuple[str, str, bool], list[float]] | None = None) -> list[Finding]:
     """Cost per beneficiary and per job far from the sector's usual range (warnings).
 
     ``history``: projects already in the warehouse (dicts with province_code, project_code,
     sector_code, total_cost_mad in cents, beneficiaries, jobs_created); the file's own rows replace
-    its province's rows with the same code. The usual range is the nation's (all provinces) when
-    the sector has enough projects, else the province's; a row is flagged when its figure is
-    outside that range (robust z-score beyond the phase's threshold, reference/policy.csv).
+    its province's rows with the same code. Or, instead, their ``figures`` already grouped
+    (:func:`history_figures`, or the warehouse's ``outlier_figures.sql``). The usual range is the
+    nation's (all provinces) when the sector has enough projects, else the province's; a row is
+    flagged when its figure is outside that range (robust z-score beyond the phase's threshold,
+    reference/policy.csv).
     """
     rows = exam.rows
     if not rows:
         return []
-    in_file = {row["project_code"] for _, row in rows}
-    others = [h for h in (history or [])
-              if not (h["province_code"] == exam.province_code and h["project_code"] in in_file)]
+    if figures is None:
+        figures = history_figures(exam, history or [])
     sectors = {r["sector_code"]: r for r in reference.read_csv("sectors.csv")}
     findings: list[Finding] = []
     by_year = {}
     for rule_id, (divisor, column) in OUTLIER_METRICS.items():
         national, provincial, elsewhere = defaultdict(list), defaultdict(list), set()
-        for project in others:
-            figure = _figure(project, divisor)
-            if figure is not None:
-                national[project["sector_code"]].append(figure)
-                if project["province_code"] == exam.province_code:
-                    provincial[project["sector_code"]].append(figure)
-                else:
-                    elsewhere.add(project["sector_code"])
-        figures = [_figure(row, divisor) for _, row in rows]
-        for (_, row), figure in zip(rows, figures):
+        for (figure_divisor, sector, own), values in figures.items():
+            if figure_divisor != divisor or not values:
+                continue
+            national[sector] += values  # the order does not matter: medians
+            if own:
+                provincial[sector] += values
+            else:
+                elsewhere.add(sector)
+        in_file = [_figure(row, divisor) for _, row in rows]
+        for (_, row), figure in zip(rows, in_file):
             if figure is not None:
                 national[row["sector_code"]].append(figure)
                 provincial[row["sector_code"]].append(figure)
@@ -210,7 +230,7 @@ def outlier_findings(exam, history: list[dict] | None = None) -> list[Finding]:
             for sector, values in groups.items():
                 if scope == "province" or sector in elsewhere:  # a nation of one province is the province
                     ranges[scope, sector] = usual_range(values)
-        for (sheet, row), figure in zip(rows, figures):
+        for (sheet, row), figure in zip(rows, in_file):
             if figure is None:
                 continue
             year = row.get("approval_year")
@@ -262,17 +282,20 @@ def warehouse_checks(exam, engine=None) -> list[Finding]:
     ``exam`` and returns them; all are warnings, so the rows to load do not change."""
     if not exam.rows:
         return []
-    others, history = [], []
+    others, figures = [], {}
     if engine is not None:
         codes = sorted({row["project_code"] for _, row in exam.rows})
+        parameters = {"province_code": exam.province_code, "codes": codes}
         with engine.connect() as conn:
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            others = conn.execute(text(_sql("codes_in_other_provinces.sql")),
-                                  {"province_code": exam.province_code, "codes": codes}).mappings().all()
-            history = conn.execute(text(_sql("outlier_history.sql"))).mappings().all()
+            others = conn.execute(text(_sql("codes_in_other_provinces.sql")), parameters).mappings().all()
+            # Grouped in SQL: a few arrays, not a row per project of the nation for every file.
+            for sector, own, per_beneficiary, per_job in conn.execute(text(_sql("outlier_figures.sql")), parameters):
+                figures["beneficiaries", sector, own] = per_beneficiary or []
+                figures["jobs_created", sector, own] = per_job or []
             conn.rollback()
     found = cross_province_findings(exam, [dict(o) for o in others])
-    found += outlier_findings(exam, [dict(h) for h in history])
+    found += outlier_findings(exam, figures=figures)
     exam.findings.extend(found)
     exam.findings.sort(key=_reading_order)
     return found

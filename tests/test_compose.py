@@ -111,6 +111,13 @@ def test_tasks_get_the_warehouse_state_folder_landing_and_mail_the_code_reads(co
         service = compose["services"][name]
         env = service["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        # Airflow's Celery defaults, and the workers import the pipeline once before forking (etl/executor.py).
+        import importlib
+
+        from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
+
+        module, name = env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rsplit(".", 1)
+        assert getattr(importlib.import_module(module), name) == DEFAULT_CELERY_CONFIG
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/iga-pipeline/dags"
         assert "WORKDIR /opt/iga-pipeline" in dockerfile and "COPY --chown=airflow:0 dags ./dags" in dockerfile
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:8080/")

@@ -155,3 +155,28 @@ def test_a_code_unknown_to_the_reference_tables_rolls_the_submission_back(wareho
                         sha256_of(path), path.stat().st_size, tmp_path / "archive")
     for table in ("core.submission", "core.project_version", "core.project", "quality.finding"):
         assert scalar(warehouse_url, "SELECT count(*) FROM " + table) == 0, table
+
+
+# The per-project history the outlier check used to fetch for every file: the oracle for the
+# grouped figures of sql/quality/outlier_figures.sql.
+PROJECT_HISTORY = ("SELECT province_code, project_code, sector_code, (total_cost_mad * 100)::bigint AS total_cost_mad, "
+                   "beneficiaries, jobs_created FROM core.project")
+
+
+def test_the_outlier_figures_grouped_in_the_warehouse_give_the_findings_of_the_whole_history(warehouse_url, tmp_path):
+    from etl.quality_checks import outlier_findings, warehouse_checks
+
+    landing = tmp_path / "landing"
+    expected = generate(landing, provinces=["MA-BER", "MA-CHE", "MA-TAO", "MA-ERR"], rows=(30, 60))
+    for path in expected.files[:3]:
+        load_file(warehouse_url, path, landing, tmp_path / "archive")
+    # Taounate again (its codes replace its own history) with a few rows far off, and Errachidia new.
+    for path in (expected.files[2], expected.files[3]):
+        exam = examine(path, path.parent.parent.name, path.parent.name)
+        for _, row in exam.rows[:3]:
+            row["beneficiaries"], row["jobs_created"] = 1, 500
+        with create_engine(warehouse_url).connect() as conn:
+            history = [dict(r) for r in conn.execute(text(PROJECT_HISTORY)).mappings()]
+        oracle = outlier_findings(exam, history)
+        found = [f for f in warehouse_checks(exam, create_engine(warehouse_url)) if f.rule_id.endswith("_OUTLIER")]
+        assert len(oracle) >= 3 and sorted(map(repr, found)) == sorted(map(repr, oracle))

@@ -70,7 +70,9 @@ class Cluster:
     def call(self, method: str, path: str, body: dict | None = None):
         from etl.operate import http_json
 
-        status, answer = http_json(method, f"{self.api}/api/v2{path}", token=self.token, body=body, timeout=20)
+        # A fresh API server can stall for tens of seconds on a loaded machine (its first task
+        # execution request, measured at 21 s at load 8): a slow answer is not a wrong one.
+        status, answer = http_json(method, f"{self.api}/api/v2{path}", token=self.token, body=body, timeout=90)
         assert status < 300, f"{method} {path}: HTTP {status} {answer}"
         return answer
 
@@ -104,24 +106,28 @@ class Cluster:
         return "\n".join(parts)
 
 
-@pytest.fixture
-def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
+@contextlib.contextmanager
+def start_cluster(mode: str | None, warehouse_url: str, log_dir, extra: dict[str, str] | None = None):
+    """Airflow on the CeleryExecutor (``mode`` "celery": Redis and PostgreSQL of this machine) or
+    standalone (LocalExecutor, SQLite); ``None`` picks Celery where both answer. Everything it
+    started, created or queued is undone when the block ends."""
     from etl import operate
     from etl.config import settings
 
     current = settings()
-    current.airflow_home.mkdir(parents=True)
+    current.airflow_home.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(12)
     (current.airflow_home / operate.PASSWORDS_FILE).write_text(json.dumps({"admin": password}))
     run_tag = f"iga_sched_{uuid.uuid4().hex[:10]}"
     extra = {
-        "AIRFLOW_CONN_IGA_SMTP": smtp_inbox.connection,
-        "IGA_OPERATOR_EMAILS": "ops@indh.local",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(current.airflow_home / "logs"),
+        **(extra or {}),
     }
-    pg = None if os.environ.get("IGA_TEST_AIRFLOW") == "standalone" else machine_postgres()
+    pg = None if mode == "standalone" else machine_postgres()
     celery = pg is not None and redis_answers()
+    if mode == "celery" and not celery:
+        pytest.skip("the CeleryExecutor path needs PostgreSQL on 127.0.0.1:5432 and Redis on :6379")
     port = operate.free_port()
     leftovers: list[str] = []
     # Each resource is released even when a later step of the set-up fails.
@@ -148,7 +154,7 @@ def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
             env = operate.airflow_env(current, warehouse_url, port=port,
                                       metadata_url=MACHINE_PG.rsplit("/", 1)[0] + "/" + run_tag,
                                       executor="CeleryExecutor", extra=extra)
-            processes = operate.AirflowProcesses(env=env, log_dir=tmp_path / "component-logs")
+            processes = operate.AirflowProcesses(env=env, log_dir=log_dir)
             undo.callback(lambda: leftovers.extend(processes.stop()))
             processes.run("db", "migrate")
             processes.start("api-server", "api-server")
@@ -162,6 +168,14 @@ def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
     assert leftovers == [], f"processes left running: {leftovers}"
     if celery:
         assert drop_redis_keys(f"{run_tag}:") == 0, "Redis keys of this run left"
+
+
+@pytest.fixture
+def cluster(iga_home, warehouse_url, smtp_inbox, tmp_path):
+    mode = "standalone" if os.environ.get("IGA_TEST_AIRFLOW") == "standalone" else None
+    with start_cluster(mode, warehouse_url, tmp_path / "component-logs", {
+            "AIRFLOW_CONN_IGA_SMTP": smtp_inbox.connection, "IGA_OPERATOR_EMAILS": "ops@indh.local"}) as started:
+        yield started
 
 
 def drop_redis_keys(prefix: str) -> int:
@@ -314,7 +328,7 @@ def test_iga_airflow_start_shows_the_ui_and_three_dags_and_stop_leaves_nothing(s
         password_file = airflow_home / operate.PASSWORDS_FILE
         assert f"UI and REST API at http://127.0.0.1:{port}" in started.stdout
         assert str(password_file) in started.stdout
-        status, page = operate.http_json("GET", f"http://127.0.0.1:{port}/")
+        status, page = operate.http_json("GET", f"http://127.0.0.1:{port}/", timeout=90)
         assert status == 200 and "<html" in str(page).lower()
         token = operate.api_token(f"http://127.0.0.1:{port}", "admin", operate.admin_password(airflow_home))
         operate.wait_for_dags(f"http://127.0.0.1:{port}", token, DAG_IDS, timeout=120)
@@ -343,3 +357,64 @@ def test_iga_airflow_start_shows_the_ui_and_three_dags_and_stop_leaves_nothing(s
     assert state is not None and not any(psutil.pid_exists(pid) for pid in state["pids"].values())
     assert not operate.embedded_warehouse_running(state_root / "state" / "pgdata")
     assert operate.load_state(airflow_home) is None
+
+
+# Imports nothing but airflow.sdk: what its task finds in sys.modules at its first line came from the
+# process the task process was forked from.
+PROBE_DAG = '''
+import datetime as dt
+
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="iga_preload_probe", schedule=None, start_date=dt.datetime(2025, 1, 1), is_paused_upon_creation=False)
+def iga_preload_probe():
+    @task
+    def look(index: int) -> dict:
+        import os
+        import sys
+
+        loaded = sorted(m for m in ("great_expectations", "pandas", "etl.ingest", "etl.validate") if m in sys.modules)
+        if index == 1:
+            os.kill(os.getpid(), 9)  # a task that dies: only its own process goes
+        return {"loaded": loaded, "preloaded_by": os.environ.get("_IGA_PRELOADED_BY"), "pid": os.getpid()}
+
+    look.expand(index=[0, 1, 2])
+
+
+iga_preload_probe()
+'''
+
+
+@pytest.mark.parametrize("mode", ["standalone", "celery"])
+def test_task_processes_start_with_the_pipeline_imported_and_a_dying_task_costs_only_itself(
+        mode, iga_home, warehouse_url, tmp_path):
+    """The LocalExecutor of `iga airflow` and the Celery workers of production fork each task
+    process from a process that imported GX, pandas and the pipeline once (etl/executor.py)."""
+    from etl import operate
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "iga_preload_probe.py").write_text(PROBE_DAG)
+    with start_cluster(mode, warehouse_url, tmp_path / "component-logs",
+                       {"AIRFLOW__CORE__DAGS_FOLDER": str(dags)}) as cluster:
+        operate.wait_until_healthy(cluster.processes, timeout=240)
+        cluster.token = operate.api_token(cluster.api, "admin", cluster.password)
+        operate.wait_for_dags(cluster.api, cluster.token, {"iga_preload_probe"}, timeout=180)
+        run_id = cluster.call("POST", "/dags/iga_preload_probe/dagRuns", {"logical_date": None})["dag_run_id"]
+
+        def finished():
+            state = cluster.call("GET", f"/dags/iga_preload_probe/dagRuns/{run_id}")["state"]
+            return state if state in TERMINAL else None
+
+        assert wait_for("the probe run", finished, cluster, timeout=300) == "failed"  # index 1 died
+        states = {ti["map_index"]: ti["state"] for ti in cluster.task_instances("iga_preload_probe", run_id)}
+        assert states == {0: "success", 1: "failed", 2: "success"}, cluster.diagnostics()
+        forked_from = cluster.processes.pids()["celery-worker" if mode == "celery" else "scheduler"]
+        seen = [cluster.call("GET", f"/dags/iga_preload_probe/dagRuns/{run_id}/taskInstances/look/xcomEntries/"
+                                    f"return_value?map_index={index}")["value"] for index in (0, 2)]
+        for value in seen:
+            if isinstance(value, str):
+                value = json.loads(value)
+            assert value["loaded"] == ["etl.ingest", "etl.validate", "great_expectations", "pandas"], value
+            assert value["preloaded_by"] == str(forked_from) and value["pid"] != forked_from, value
