@@ -479,8 +479,9 @@ def read_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: d
                 sheet.note_label_guess("programme", label, found, excel_row)
             row["programme_code"] = programme_code(found.target, phase_year)
             if row["programme_code"] is None and phase_year is not None:
+                # The note says the period chose the phase: only when the row's own year could not.
                 finding("W_PROGRAMME_NOT_IN_PHASE", "programme", label, phase=reference.phase_of_year(phase_year),
-                        year=phase_year, **phase_note(None if in_phases else year, sheet.period_year))
+                        year=phase_year, **({} if in_phases else phase_note(year, sheet.period_year)))
     row["cells"] = cells  # the row of the sheet as read (no copy), for the quality tables if refused
     sheet.rows.append(row)
     sheet.findings.extend(findings)

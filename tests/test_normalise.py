@@ -363,3 +363,188 @@ def test_empty_header_cells_as_calamine_gives_them_name_nothing():
     assert [(f.rule_id, f.sheet, f.value) for f in result.findings] == [("COLUMN_UNMAPPED", "Projets", "Observations"),
                                                                         ("E_AMOUNT_MISSING", "Projets", None)]
     assert read_project_sheet(sheet([HEADER + [""], project("A-1") + [""]]), "MA-TAO").findings == []
+
+
+# --- What the clerk is told about headers and labels read by resemblance (issue 12), and the rest
+# of the normaliser's findings with every field: the mutation run on the current code (issue 13). ---
+
+def test_headers_read_by_resemblance_are_named_for_a_person_to_confirm():
+    header = ["Code projet", "Intitulé du projet", "Coût globale", "Contribution INDH", "Année de création",
+              "Contribution partenaire porteur", "Code projt", "Observations"]
+    result = read_project_sheet(sheet([header, ["A-1", "x", 10.0, 5.0, None, None, None, None]]), "MA-TAO")
+    assert result.headers["total_cost_mad"] == "Coût globale"
+    assert result.findings == [
+        Finding("COLUMN_GUESSED", "Projets", 1, "Coût globale", "Coût globale",
+                params={"column_fr": "Coût global", "column_ar": "الكلفة الإجمالية"}),
+        Finding("COLUMN_UNMAPPED", "Projets", 1, "Année de création", "Année de création",
+                params={"suggestion_fr": " Vouliez-vous dire « Année d'approbation » ?",
+                        "suggestion_ar": " هل تقصد « سنة المصادقة »؟"}),
+        Finding("COLUMN_UNMAPPED", "Projets", 1, "Code projt", "Code projt",
+                params={"suggestion_fr": " Elle ressemble à « Code projet », déjà lue dans une autre colonne.",
+                        "suggestion_ar": " يشبه « رمز المشروع »، المقروء في عمود آخر."}),
+        Finding("COLUMN_UNMAPPED", "Projets", 1, "Contribution partenaire porteur", "Contribution partenaire porteur",
+                params={"suggestion_fr": " Elle ressemble autant à « Contribution porteur » ou « Autres partenaires » :"
+                                         " précisez-la.",
+                        "suggestion_ar": " تشبه بنفس القدر « مساهمة حامل المشروع » أو « مساهمة الشركاء »: وضّحها."}),
+        Finding("COLUMN_UNMAPPED", "Projets", 1, "Observations", "Observations"),
+    ]
+
+
+def test_of_two_guesses_for_one_column_the_closer_wins_and_equal_ones_are_both_left():
+    # "Montant" reads as the total cost word for word, "Coût globale" only one typo away.
+    assert map_headers(["Code projet", "Observations", "Coût globale", "Montant"]) == {
+        0: "project_code", 3: "total_cost_mad"}
+    assert map_headers(["Code projet", "Montant", "Observations", "Coût globale"]) == {
+        0: "project_code", 1: "total_cost_mad"}
+    assert map_headers(["Code projet", "Coût globale", "Coûts global"]) == {0: "project_code"}
+    assert map_headers(["Code projet", "Observations", "Coût globale"]) == {0: "project_code", 2: "total_cost_mad"}
+    assert map_headers(["Code projet", "Observations", "Coût globale"], resemblance=False) == {0: "project_code"}
+
+
+def test_a_row_holding_a_number_is_matched_exactly_only():
+    # A header line holds labels: the same texts next to a number are a project row, never guessed at.
+    assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)"]]) == (
+        0, {0: "project_code", 1: "title", 2: "total_cost_mad"})
+    assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)", 12.0]]) is None
+    # An empty line under it (a CSV gives "" cells) is no second header line to guess with either.
+    assert find_header([["Code projt", "Intitulé du projet", "Coût global (DH)", 12.0], ["", "", "", ""]]) is None
+
+
+@pytest.mark.parametrize("first_row", [
+    ["A-1", "Unité de couture", "100 000", "Commune"],              # an amount typed as text
+    ["A-1", "Unité de couture", dt.datetime(2013, 1, 1), "Commune"],  # a date
+    ["A-1", "Unité de couture", True, "Commune"],
+])
+def test_a_first_project_row_with_a_header_word_is_still_a_project_row(first_row):
+    rows = [["Code projet", "Intitulé du projet", "Coût global (DH)", None], first_row]
+    assert find_header_lines(rows)[1:3] == ({0: "project_code", 1: "title", 2: "total_cost_mad"}, 1)
+
+
+def test_a_guessed_lower_line_under_a_group_title_is_read_with_its_title():
+    upper = ["Code projet", "Intitulé du projet", "Financement", None]
+    lower = [None, None, "Coût globale", "Contrib INDH"]
+    mapped, texts = map_two_line_headers(upper, lower, [((0, 2), (0, 3))], 0)
+    assert mapped == {0: "project_code", 1: "title", 2: "total_cost_mad", 3: "indh_contribution_mad"}
+    assert texts == {0: "Code projet", 1: "Intitulé du projet", 2: "Financement Coût globale", 3: "Contrib INDH"}
+
+
+def test_a_merged_group_title_covers_exactly_its_merged_columns():
+    upper = ["Code projet", None, "Financement", None, None]
+    lower = [None, "Intitulé du projet", "Coût global", "INDH", "Porteur"]
+    mapped, texts = map_two_line_headers(upper, lower, [((0, 2), (0, 3))], 0)
+    assert texts == {0: "Code projet", 1: "Intitulé du projet", 2: "Financement Coût global", 3: "Financement INDH",
+                     4: "Porteur"}
+    assert mapped[4] == "promoter_name"  # "Porteur" alone, outside the merge: the promoter, not his share
+    # A merge recorded past the upper line's last cell has no title to spread.
+    mapped, _ = map_two_line_headers(["Code projet", "Intitulé du projet", "Financement"],
+                                     [None, None, "Coût global", "INDH", "Porteur"], [((0, 3), (0, 4))], 0)
+    assert mapped == {0: "project_code", 1: "title", 2: "total_cost_mad", 4: "promoter_name"}
+
+
+def test_without_merges_a_title_spreads_over_empty_upper_cells_until_a_lower_cell_is_empty():
+    # Empty cells as a CSV or calamine gives them: "" rather than None.
+    upper = ["Code projet", "Intitulé du projet", "Financement", "", ""]
+    _, texts = map_two_line_headers(upper, ["", "", "Coût global", "INDH", "Porteur"], None, 0)
+    assert texts[3] == "Financement INDH" and texts[4] == "Financement Porteur"
+    mapped, _ = map_two_line_headers(upper, ["", "", "Coût global", "", "INDH"], None, 0)
+    assert mapped == {0: "project_code", 1: "title", 2: "total_cost_mad"}  # "INDH" alone names nothing
+
+
+def test_labels_read_by_resemblance_are_named_once_with_their_first_row_and_count():
+    header = HEADER + ["Secteur d'activité", "Statut", "Programme", "Année d'approbation"]
+    rows = [header, project("A-1") + ["Apicultures", "En cour", "Prog. transversal", 2013.0],
+            project("A-2") + ["Apicultures", "Achevés", "Prog. transversal", 2013.0],
+            project("A-3") + ["Artisanat local", "Fini", "Programme pauvreté", 2013.0]]
+    result = read_project_sheet(sheet(rows), "MA-TAO")
+    assert [(r["sector_code"], r["status_code"], r["programme_code"]) for r in result.rows] == [
+        ("BEEKEEPING", "in_progress", "P2_TRANSVERSAL"), ("BEEKEEPING", "completed", "P2_TRANSVERSAL"), (None, None, None)]
+    assert result.findings == [
+        Finding("W_LABEL_UNKNOWN", "Projets", 4, "Secteur d'activité", "Artisanat local", "A-3",
+                {"suggestion_fr": " Vouliez-vous dire « Artisanat » ?", "suggestion_ar": " هل تقصد « الصناعة التقليدية »؟"}),
+        Finding("W_LABEL_UNKNOWN", "Projets", 4, "Statut", "Fini", "A-3"),
+        Finding("W_LABEL_UNKNOWN", "Projets", 4, "Programme", "Programme pauvreté", "A-3",
+                {"suggestion_fr": " Vouliez-vous dire « Programme de lutte contre la pauvreté en milieu rural » ?",
+                 "suggestion_ar": " هل تقصد « برنامج محاربة الفقر بالوسط القروي »؟"}),
+        Finding("LABEL_GUESSED", "Projets", 2, "Secteur d'activité", "Apicultures",
+                params={"label_fr": "Apiculture", "label_ar": "تربية النحل", "rows": 2}),
+        Finding("LABEL_GUESSED", "Projets", 2, "Statut", "En cour",
+                params={"label_fr": "En cours", "label_ar": "في طور الإنجاز", "rows": 1}),
+        Finding("LABEL_GUESSED", "Projets", 2, "Programme", "Prog. transversal",
+                params={"label_fr": "Programme transversal", "label_ar": "البرنامج الأفقي", "rows": 2}),
+        Finding("LABEL_GUESSED", "Projets", 3, "Statut", "Achevés",
+                params={"label_fr": "Achevé", "label_ar": "منجز", "rows": 1}),
+    ]
+
+
+def test_a_programme_not_in_its_phase_says_which_year_chose_the_phase():
+    header = HEADER + ["Programme", "Année d'approbation"]
+    territorial = "Mise à niveau territoriale"  # a programme of phase 2 only
+    rows = [header, project("A-1") + [territorial, 2020.0], project("A-2") + [territorial, None],
+            project("A-3") + [territorial, 1990.0], project("A-4") + [territorial, 2013.0]]
+    no_period = read_project_sheet(sheet(rows), "MA-TAO")
+    assert [r["programme_code"] for r in no_period.rows] == [None, "P2_TERRITORIAL", "P2_TERRITORIAL", "P2_TERRITORIAL"]
+    assert no_period.findings == [Finding("W_PROGRAMME_NOT_IN_PHASE", "Projets", 2, "Programme", territorial, "A-1",
+                                          {"phase": 3, "year": 2020})]
+    sheets, _ = read_project_sheets([sheet(rows)], "MA-TAO", period_year=2021)
+    assert [r["programme_code"] for r in sheets[0].rows] == [None, None, None, "P2_TERRITORIAL"]
+    assert sheets[0].findings == [
+        # The row's own year chose phase 3: the period has nothing to do with it.
+        Finding("W_PROGRAMME_NOT_IN_PHASE", "Projets", 2, "Programme", territorial, "A-1", {"phase": 3, "year": 2020}),
+        Finding("W_PROGRAMME_NOT_IN_PHASE", "Projets", 3, "Programme", territorial, "A-2", {
+            "phase": 3, "year": 2021, "note_fr": ", retenue d'après la période 2021 faute d'année d'approbation lisible",
+            "note_ar": "، اعتُمدت حسب الفترة 2021 لغياب سنة مصادقة مقروءة"}),
+        Finding("W_PROGRAMME_NOT_IN_PHASE", "Projets", 4, "Programme", territorial, "A-3", {
+            "phase": 3, "year": 2021,
+            "note_fr": ", retenue d'après la période 2021 l'année d'approbation 1990 n'étant dans aucune phase",
+            "note_ar": "، اعتُمدت حسب الفترة 2021 لأن سنة المصادقة 1990 خارج مراحل المبادرة"}),
+    ]
+
+
+def test_rows_and_cells_the_reader_could_not_take_are_named_below_the_header_only():
+    rows = [["Titre"], HEADER, project("A-1"), project("A-2")]
+    raw = sheet(rows, unreadable_rows={1: "en-tête", 3: "date invalide"},
+                long_cells={(2, 0): 40_000, (3, 1): 40_000, (4, 6): 50_000})
+    result = read_project_sheet(raw, "MA-TAO")
+    assert result.findings == [
+        Finding("E_ROW_UNREADABLE", "Projets", 3, params={"detail": "date invalide"}),
+        Finding("E_CELL_TOO_LONG", "Projets", 3, "Intitulé du projet", "Unité de couture",
+                params={"length": 40_000, "max_length": 32_767}),
+        Finding("E_CELL_TOO_LONG", "Projets", 4, None, None, params={"length": 50_000, "max_length": 32_767}),
+    ]
+
+
+def test_a_sheet_from_a_reader_that_records_no_merges_or_row_troubles_is_read():
+    from types import SimpleNamespace
+
+    raw = SimpleNamespace(name="Projets", rows=[HEADER, project("A-1")], hidden=False)
+    result = read_project_sheet(raw, "MA-TAO")
+    assert [r["project_code"] for r in result.rows] == ["A-1"] and result.findings == []
+
+
+def test_amounts_up_to_ten_billion_dirhams_are_read_and_beyond_are_too_large():
+    rows = [HEADER, project("A-1", total="10 000 000 000,00", indh="-10 000 000 000,00"),
+            project("A-2", total="10 000 000 000,01", indh="-10 000 000 000,01")]
+    result = read_project_sheet(sheet(rows), "MA-TAO")
+    assert [(r["total_cost_mad"], r["indh_contribution_mad"]) for r in result.rows] == [
+        (1_000_000_000_000, -1_000_000_000_000), (None, None)]
+    assert result.findings == [
+        Finding("E_AMOUNT_TOO_LARGE", "Projets", 3, "Coût global (DH)", "10 000 000 000,01", "A-2"),
+        Finding("E_AMOUNT_TOO_LARGE", "Projets", 3, "Contribution INDH", "-10 000 000 000,01", "A-2"),
+    ]
+
+
+def test_a_section_heading_in_the_code_column_of_a_csv_is_not_a_project():
+    rows = [HEADER, ["Commune de Tissa", "", "", "", "", ""], project("A-1")]
+    result = read_project_sheet(sheet(rows), "MA-TAO")
+    assert [r["project_code"] for r in result.rows] == ["A-1"] and result.skipped_rows == 1
+
+
+def test_a_header_text_taken_from_one_line_of_two_is_named_as_typed():
+    # Beside a merged title, an empty cell above or below leaves the other line's text alone: the
+    # clerk is shown "Coût globale" and "Intitulé du projet", not " Coût globale" or "Intitulé du projet ".
+    mapped, texts = map_two_line_headers(["Code projet", "Intitulé du projet", "", "Financement", None],
+                                         ["", "", "Coût globale", "INDH", "Porteur"], [((0, 3), (0, 4))], 0)
+    assert mapped == {0: "project_code", 1: "title", 2: "total_cost_mad", 3: "indh_contribution_mad",
+                      4: "promoter_contribution_mad"}
+    assert texts == {0: "Code projet", 1: "Intitulé du projet", 2: "Coût globale", 3: "Financement INDH",
+                     4: "Financement Porteur"}

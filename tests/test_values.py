@@ -283,3 +283,45 @@ def test_text_of_a_date_with_a_time_keeps_its_single_spaces():
     from etl.values import parse_text
 
     assert parse_text(dt.datetime(2010, 3, 12, 8, 30)) == "2010-03-12 08:30:00"
+
+
+# --- The limits of each parser, at their edges (mutation run on the current code, issue 13). ---
+
+def test_a_number_cell_too_large_for_centimes_is_too_large_not_a_crash():
+    assert parse_amount(1e308) == (None, "E_AMOUNT_TOO_LARGE")
+    assert parse_amount(-1e300) == (None, "E_AMOUNT_TOO_LARGE")
+
+
+@pytest.mark.parametrize("cell, cents", [
+    (77_531_270_481_533.4, 7_753_127_048_153_340),  # cell * 100 in floats ends in ...341
+    (87_331_514_469_051.1, 8_733_151_446_905_110),  # ... and here in ...109
+    (2.0 ** 60, 115_292_150_460_684_700_000),      # Excel shows 1.152921504606847E+18, not ...697600
+])
+def test_a_huge_number_cell_is_read_as_the_digits_it_shows(cell, cents):
+    # Beyond the ceiling, so normalise refuses it; but the parser itself never invents digits.
+    assert parse_amount(cell) == (cents, None)
+
+
+def test_numbers_are_read_as_text_up_to_64_characters_and_refused_beyond():
+    assert parse_amount("1 250,50".rjust(64)) == (125_050, None)
+    assert parse_amount("1 250,50".rjust(65)) == (None, "E_AMOUNT_INVALID")
+    assert parse_count("12".rjust(64)) == (12, None)
+    assert parse_count("12".rjust(65)) == (None, "E_COUNT_INVALID")
+
+
+@pytest.mark.parametrize("typed", [1_000_001, 1_000_001.0, "1 000 001", "1.000.001"])
+def test_a_count_beyond_a_million_is_too_large(typed):
+    assert parse_count(typed) == (None, "E_COUNT_TOO_LARGE")
+    assert parse_count(1_000_000) == (1_000_000, None)
+
+
+def test_a_float_from_a_numpy_column_is_read_like_a_number_cell():
+    # pandas and Arrow hand numbers over as numpy.float64 (a float subclass): no fast path applies.
+    import numpy as np
+
+    assert parse_amount(np.float64(1250.5)) == (125_050, None)
+    assert parse_count(np.float64(12.0)) == (12, None)
+    assert parse_count(np.float64(2.5)) == (None, "E_COUNT_INVALID")
+    assert parse_year(np.float64(2015.0)) == (2015, None)
+    assert parse_year(np.float64(1850.0)) == (None, "E_YEAR_INVALID")
+    assert parse_date(np.float64(40249.0)) == (dt.date(2010, 3, 12), None)
