@@ -22,7 +22,8 @@ from itertools import compress
 from pathlib import Path
 
 from etl import normalise, reference, values
-from etl.columns import DATE, NUMBER, PYTHON_SPACES, TEXT, Column, ColumnSheet, has_filled_cell, read_columns
+from etl.columns import DATE, NUMBER, PYTHON_SPACES, TEXT, Column, ColumnReaderFailed, ColumnSheet, TooWideForColumns, has_filled_cell, read_columns
+from etl.config import settings
 from etl.findings import Finding
 from etl.matching import resolve_label
 from etl.normalise import (
@@ -39,7 +40,7 @@ from etl.normalise import (
     programme_code,
     read_sheet_row,
 )
-from etl.read import MAX_CELL_CHARS, UnreadableFile, read_file
+from etl.read import MAX_CELL_CHARS, read_file
 
 # A code as parse_code leaves it: printable ASCII words separated by one space.
 CODE_TEXT = r"^[\x21-\x7e]+( [\x21-\x7e]+)*$"
@@ -60,6 +61,7 @@ COUNT_TEXT = r"^[0-9]{1,7}$"
 YEAR_TEXT = r"^[0-9]{4}$"
 DATE_CELL = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"  # a date cell as calamine renders it
 EPOCH_DAYS = 25_569  # days from Excel's epoch (1899-12-30) to 1970-01-01
+COLUMNS_MAX_WIDTH = 256  # a project sheet has about 20 columns; 16,384 is a far reference
 ROW_KEYS = ("project_code", "commune", "title", "promoter_name", *AMOUNT_COLUMNS, *COUNT_COLUMNS,
             "approval_year", "start_date", *(column + "_code" for column in LABEL_COLUMNS), "programme_code")
 
@@ -73,17 +75,22 @@ def read_project_sheets(sources: list[ColumnSheet], province_code: str, period_y
 
 def read_file_sheets(path: Path, province_code: str, period_year: int | None = None
                      ) -> tuple[list[ProjectSheet], list[Finding]]:
-    """The project sheets of a file and the findings on its other sheets, read column-wise.
+    """The project sheets of a file and the findings on its other sheets; both readers give the same.
 
-    Two files go through the per-cell reader instead, which knows them: one the column reader
-    refuses (the per-cell reader refuses it with the same reason, or recovers the rows of a sheet
-    calamine panics on, each lost row a finding) and a text table with a cell longer than Excel
-    holds (cut and reported on its cell there). Raises :class:`~etl.read.UnreadableFile`.
+    Files from ``IGA_COLUMNS_FROM_KB`` on are read column-wise; smaller ones, and these, go through
+    the per-cell reader: a sheet wider than :data:`COLUMNS_MAX_WIDTH` (a column each costs more
+    than its few cells), a file fastexcel stops on (the per-cell reader refuses it with its reason,
+    or recovers the rows of a sheet calamine panics on, each lost row a finding) and a text table
+    with a cell longer than Excel holds (cut and reported on its cell there). A refusal of the
+    column reader is final: both readers refuse the same files, for the same reasons.
+    Raises :class:`~etl.read.UnreadableFile`.
     """
-    try:
-        sources = read_columns(path)
-    except UnreadableFile:
-        sources = None
+    sources = None
+    if path.stat().st_size >= settings().columns_from_kb * 1024:
+        try:
+            sources = read_columns(path, max_columns=COLUMNS_MAX_WIDTH)
+        except (ColumnReaderFailed, TooWideForColumns):
+            sources = None
     if sources is None or any(source.file_format == "csv" and has_long_cell(source) for source in sources):
         return normalise.read_project_sheets(read_file(path), province_code, period_year)
     return read_project_sheets(sources, province_code, period_year)
@@ -251,9 +258,10 @@ def read_amount(cells: Cells, required: bool) -> tuple[list, object]:
     cents = np.zeros(len(number), dtype=np.int64)
     whole = cells.is_number & (np.floor(number) == number) & (np.abs(number) < 2**52)
     cents[whole] = number[whole].astype(np.int64) * 100
-    scaled = np.where(cells.is_number & ~whole, number, 0.0) * 100
-    rounded = np.round(scaled)  # half to even, as Python's round(): only near-whole centimes are taken
-    near = cells.is_number & ~whole & (np.abs(scaled - rounded) < 1e-6) & (np.abs(scaled) < 2**52)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e308 x 100: the cell is left to the parser
+        scaled = np.where(cells.is_number & ~whole, number, 0.0) * 100
+        rounded = np.round(scaled)  # half to even, as Python's round(): only near-whole centimes are taken
+        near = cells.is_number & ~whole & (np.abs(scaled - rounded) < 1e-6) & (np.abs(scaled) < 2**52)
     cents[near] = rounded[near].astype(np.int64)
     fast = whole | near
     typed = (cells.kind == TEXT) & (pc.fill_null(pc.utf8_length(cells.text), 0).to_numpy(zero_copy_only=False)

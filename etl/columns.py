@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl import read
+from etl.errors import IgaError
 from etl.read import Limits, UnreadableFile
 
 EMPTY, TEXT, NUMBER, DATE, BOOL = 0, 1, 2, 3, 4
@@ -138,8 +139,22 @@ class ColumnSheet:
         return grid
 
 
-def read_columns(path: Path, limits: Limits | None = None) -> list[ColumnSheet]:
-    """Every sheet of the file as columns; refuses what :func:`etl.read.read_file` refuses."""
+class ColumnReaderFailed(UnreadableFile):
+    """fastexcel stopped on a sheet (an error, or a panic in its Rust code): the per-cell reader,
+    which recovers what it can of such a sheet, decides on the file."""
+
+
+class TooWideForColumns(IgaError):
+    """A sheet wider than ``max_columns``: a column each costs more than its cells (a far
+    reference or repeated ODS columns make 16,384 of them for a few rows); read it cell by cell.
+    Never leaves :func:`etl.columnar.read_file_sheets`, which reads such a file cell by cell."""
+
+
+def read_columns(path: Path, limits: Limits | None = None, max_columns: int | None = None) -> list[ColumnSheet]:
+    """Every sheet of the file as columns; refuses what :func:`etl.read.read_file` refuses.
+
+    With ``max_columns``, a sheet that reaches further raises :class:`TooWideForColumns` as soon
+    as its extent is known (before fastexcel builds it, where the zip scan tells)."""
     limits = limits or Limits.from_settings()
     size = path.stat().st_size
     if size == 0 or size > limits.max_file_bytes:
@@ -151,11 +166,13 @@ def read_columns(path: Path, limits: Limits | None = None) -> list[ColumnSheet]:
         scan = read.inflate_checked(data, limits, file_format)
         for sheet, extent in scan.extents.items():  # a far cell is refused before a column is built
             read.check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
-        return read_workbook_columns(data, file_format, limits, scan.hidden_rows)
+        if max_columns is not None and any(extent.columns > max_columns for extent in scan.extents.values()):
+            raise TooWideForColumns(path.name)
+        return read_workbook_columns(data, file_format, limits, scan.hidden_rows, max_columns)
     if kind == "ole-workbook":
-        return read_workbook_columns(data, read.read_ole_kind(data), limits)
+        return read_workbook_columns(data, read.read_ole_kind(data), limits, max_columns=max_columns)
     if kind == "text":
-        return [read_text_columns(data, path.stem, limits)]
+        return [read_text_columns(data, path.stem, limits, max_columns)]
     return read.read_file(path, limits)  # markup, pdf, binary: refused there, with the same reason
 
 
@@ -164,7 +181,8 @@ def _quiet_fastexcel() -> None:
 
 
 def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
-                          hidden_rows: dict[str, set[int]] | None = None) -> list[ColumnSheet]:
+                          hidden_rows: dict[str, set[int]] | None = None,
+                          max_columns: int | None = None) -> list[ColumnSheet]:
     import fastexcel
     from python_calamine import CalamineWorkbook
 
@@ -185,21 +203,25 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
             if file_format not in ("xlsx", "xlsm"):  # no extent walked in the zip: calamine's, as etl.read checks
                 end = book.get_sheet_by_name(meta.name).end
                 read.check_sheet_dimensions(end[0] + 1 if end else 0, end[1] + 1 if end else 0, limits, meta.name)
+                if max_columns is not None and end and end[1] + 1 > max_columns:
+                    raise TooWideForColumns(meta.name)
             sheet = _load_sheet(reader, meta.name, file_format, data)
+            if max_columns is not None and sheet.width > max_columns:
+                raise TooWideForColumns(meta.name)
             total_rows += sheet.height
             if total_rows > limits.max_rows:
                 raise UnreadableFile("trop de lignes", "عدد كبير جدا من الأسطر", "FILE_TOO_MANY_ROWS",
                                      max_rows=limits.max_rows)
             sheets.append(sheet)
-    except UnreadableFile:
+    except (UnreadableFile, TooWideForColumns):
         raise
     except BaseException as exc:  # fastexcel/calamine errors, and pyo3 panics (not Exceptions)
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise
         message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if "password" in message.lower() or "encrypt" in message.lower():
-            raise UnreadableFile("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED") from exc
-        raise UnreadableFile(message, message, "FILE_CORRUPT") from exc
+            raise ColumnReaderFailed("protégé par un mot de passe", "محمي بكلمة مرور", "FILE_ENCRYPTED") from exc
+        raise ColumnReaderFailed(message, message, "FILE_CORRUPT") from exc
     if not any(has_filled_cell(sheet) for sheet in sheets) and not any(sheet.hidden for sheet in sheets):
         raise UnreadableFile("le classeur ne contient aucune cellule remplie.", "المصنف لا يحتوي على أي خانة مملوءة.",
                              "FILE_EMPTY")
@@ -232,6 +254,8 @@ def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet
     typed: dict[int, str] = {}
     both: list[int] = []
     for position, text in zip(positions, batch.columns):
+        if text.null_count == len(text):  # an empty column is blank wherever it is asked
+            continue
         sheet.columns[position] = Column(text)
         numeric = pc.fill_null(pc.match_substring_regex(text, NUMBER_RENDERING), False)
         has_number = pc.any(numeric).as_py()
@@ -309,7 +333,8 @@ def merged_ranges(data: bytes, file_format: str, sheet_name: str) -> list:
     return list(sheet.merged_cell_ranges or [])
 
 
-def read_text_columns(data: bytes, name: str, limits: Limits | None = None) -> ColumnSheet:
+def read_text_columns(data: bytes, name: str, limits: Limits | None = None,
+                      max_columns: int | None = None) -> ColumnSheet:
     """A CSV/TXT table as columns: decoded and split as :func:`etl.read.read_text_table` does.
 
     ``pyarrow.csv`` splits a text without quotes exactly as ``csv.reader`` does; a text with quote
@@ -325,13 +350,20 @@ def read_text_columns(data: bytes, name: str, limits: Limits | None = None) -> C
     if not text.strip(" \t\r\n;,|\ufeff"):
         raise UnreadableFile("le fichier est vide.", "الملف فارغ.", "FILE_EMPTY")
     delimiter = read.choose_delimiter(text)
+    read.check_text_cells(text, delimiter, limits, name)
     table = _arrow_csv(text, delimiter) if '"' not in text else None
     if table is not None:
         if table.num_rows > limits.max_rows:
             raise UnreadableFile("trop de lignes", "عدد كبير جدا من الأسطر", "FILE_TOO_MANY_ROWS",
                                  max_rows=limits.max_rows)
+        if max_columns is not None and table.num_columns > max_columns:
+            raise TooWideForColumns(name)
         columns = {index: Column(_blank_to_null(column)) for index, column in enumerate(table.columns)}
         return ColumnSheet(name, table.num_rows, table.num_columns, columns, file_format="csv")
+    # The widest line bounds the widest row (a quoted separator only counts one too many): checked
+    # before csv.reader splits anything.
+    if max_columns is not None and max(line.count(delimiter) for line in text.splitlines()) >= max_columns:
+        raise TooWideForColumns(name)
     rows = read.read_text_table(data, name, limits).rows
     width = max((len(row) for row in rows), default=0)
     columns = {index: Column(pa.array([row[index] if index < len(row) else None for row in rows], pa.string()))

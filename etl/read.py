@@ -690,6 +690,15 @@ def choose_delimiter(text: str) -> str:
     return best
 
 
+def check_text_cells(text: str, delimiter: str, limits: Limits, name: str) -> None:
+    """Cells are at most separators + lines: 50 MB of ";" must not become 50 million cells (Python
+    strings here, Arrow columns in etl.columns); refused before either reader splits a line."""
+    lines = text.count("\n") + 1
+    cells = text.count(delimiter) + lines
+    if cells > limits.max_cells:
+        check_sheet_dimensions(min(lines, limits.max_rows), -(-cells // lines), limits, name)
+
+
 def read_text_table(data: bytes, name: str, limits: Limits | None = None) -> RawSheet:
     limits = limits or Limits.from_settings()
     text = decode_text(data)
@@ -702,11 +711,7 @@ def read_text_table(data: bytes, name: str, limits: Limits | None = None) -> Raw
     # One field may be the whole file (an unclosed quote): the file-size limit bounds it, and a
     # field longer than a cell is cut and reported on its cell, never a refusal of the file.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    # Cells are at most separators + lines: 50 MB of ";" must not become 50 million Python strings.
-    lines = text.count("\n") + 1
-    cells = text.count(delimiter) + lines
-    if cells > limits.max_cells:
-        check_sheet_dimensions(min(lines, limits.max_rows), -(-cells // lines), limits, name)
+    check_text_cells(text, delimiter, limits, name)
     sheet = RawSheet(name, [], file_format="csv")
     rows = sheet.rows
     try:

@@ -205,3 +205,60 @@ def test_the_hard_cells_are_read_column_wise_as_cell_by_cell(tmp_path):
     write_xlsx(path, rows)
     assert assert_same(path) > len(rows) / 2
     assert assert_same(write_text_table(tmp_path / "hard.csv", rows)) > len(rows) / 2
+
+
+# --- which reader a file goes to -------------------------------------------------------------
+
+def test_a_sheet_wider_than_columns_serve_is_read_cell_by_cell(tmp_path, monkeypatch):
+    """A far reference (XFD) makes 16,384 columns of 20 rows: a column each would cost seconds."""
+    from bench.fuzz import good_row, project_workbook
+    from etl.columns import TooWideForColumns
+
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", "0")
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(project_workbook([good_row(i) for i in range(19)], far=[("XFD20", 1)]))
+    with pytest.raises(TooWideForColumns):
+        read_columns(path, max_columns=columnar.COLUMNS_MAX_WIDTH)
+    assert described(*columnar.read_file_sheets(path, "MA-TAO", 2013)) == described(
+        *normalise.read_project_sheets(read_file(path), "MA-TAO", 2013))
+
+
+def test_a_refusal_by_the_column_reader_is_final(tmp_path, monkeypatch):
+    """Both readers refuse the same files for the same reasons: a refused file is not read twice."""
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", "0")
+    path = tmp_path / "wide.csv"
+    path.write_bytes(("Code projet;Coût global\r\n" + ";" * 7_000_000).encode())
+
+    def second_read(*args):
+        raise AssertionError("the per-cell reader read a file the column reader refused")
+
+    monkeypatch.setattr(columnar, "read_file", second_read)
+    with pytest.raises(UnreadableFile) as refused:
+        columnar.read_file_sheets(path, "MA-TAO", 2013)
+    assert refused.value.rule_id == "FILE_SHEET_TOO_LARGE"
+
+
+def test_a_sheet_fastexcel_panics_on_goes_to_the_per_cell_reader(tmp_path, monkeypatch):
+    from bench.fuzz import good_row, project_workbook
+    from etl.columns import ColumnReaderFailed
+
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", "0")
+    rows = [good_row(i) for i in range(3)]
+    rows[1][4] = -1e13  # a date-formatted number the Rust readers panic on
+    path = tmp_path / "panic.xlsx"
+    path.write_bytes(project_workbook(rows, formats={"E3": "yyyy-mm-dd"}))
+    with pytest.raises(ColumnReaderFailed):
+        read_columns(path)
+    sheets, _ = columnar.read_file_sheets(path, "MA-TAO", 2013)
+    assert [row["excel_row"] for row in sheets[0].rows] == [2, 4]
+
+
+@pytest.mark.parametrize(("size_kb", "columns"), [(0, True), (1_000_000, False)])
+def test_files_from_the_configured_size_are_read_column_wise(tmp_path, monkeypatch, size_kb, columns):
+    from bench.fuzz import good_row, project_workbook
+
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", str(size_kb))
+    path = tmp_path / "small.xlsx"
+    path.write_bytes(project_workbook([good_row(i) for i in range(5)]))
+    sheets, _ = columnar.read_file_sheets(path, "MA-TAO", 2013)
+    assert (getattr(sheets[0], "source", None) is not None) == columns

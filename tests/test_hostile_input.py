@@ -19,6 +19,13 @@ from etl.read import UnreadableFile, read_file
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, params=["cells", "columns"])
+def reader(request, monkeypatch):
+    """Every case both ways: as small files are read (cell by cell) and as large ones are (column-wise)."""
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", "1000000" if request.param == "cells" else "0")
+    return request.param
+
+
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)
