@@ -243,6 +243,7 @@ def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet
     loaded = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
     batch = loaded.to_arrow()
     positions = [info.absolute_index for info in loaded.selected_columns]
+    del loaded  # calamine's grid of the sheet: freed before the typed reads build theirs
     sheet = ColumnSheet(name, height=batch.num_rows, width=(max(positions) + 1) if positions else 0,
                         file_format=file_format)
     if batch.num_rows == 0:
