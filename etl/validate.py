@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl import reference
+from etl import gx_kwargs, reference
 from etl.config import EXPECTATIONS_DIR, settings
 from etl.errors import IgaError
 from etl.findings import Finding
@@ -39,6 +39,7 @@ def _validator():
     for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context",
                  "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    gx_kwargs.install()  # the same results, a configuration read once per call (etl/gx_kwargs.py)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     with open(EXPECTATIONS_DIR / f"{SUITE_NAME}.json", encoding="utf-8") as f:
