@@ -499,12 +499,14 @@ def main(argv: list[str] | None = None) -> int:
             print("case 8: the portal (dry run of 2,000 rows; 20 clerks at once)", flush=True)
             os.environ.update({"IGA_MAX_FILE_MB": "50", "IGA_MAX_ROWS": "200000"})
             results["portal"] = {**case_portal(warehouse), "date": time.strftime("%Y-%m-%d")}
+            checkpoint(results)
             os.environ.update({"IGA_MAX_FILE_MB": "1000", "IGA_MAX_ROWS": "2000000"})
         if args.only == "scheduler" or not args.only:
             from bench.scheduler_bench import case_scheduler
 
             print("case 3b: national cycle under the real scheduler (`iga airflow`, REST trigger)", flush=True)
             results["scheduler_cycle"] = {**case_scheduler(warehouse), "date": time.strftime("%Y-%m-%d")}
+            checkpoint(results)
         if args.only:
             return _finish(results)
         repeat = 2 if args.quick else 3
@@ -512,33 +514,48 @@ def main(argv: list[str] | None = None) -> int:
         pipeline_once(workbook(10_000), warehouse.fresh())
         print("case 2: 10,000 rows", flush=True)
         results["file_10k"] = case_file(warehouse, 10_000, repeat)
+        checkpoint(results)
         if not args.quick:
             print("case 1: 100,000 rows", flush=True)
             results["file_100k"] = case_file(warehouse, 100_000, repeat)
+            checkpoint(results)
             print("case 7: analyst queries", flush=True)
             url = warehouse.fresh()
             pipeline_once(workbook(100_000), url)
             results["queries"] = case_queries(url)
+            checkpoint(results)
             print("case 5: peak memory", flush=True)
             results["memory"] = case_memory(warehouse, 100_000)
+            checkpoint(results)
             print("case 6: a warning on every row, 100,000 rows", flush=True)
             results["findings"] = case_findings(warehouse, 100_000)
+            checkpoint(results)
             print("case 9: the peer (Frictionless validate), 100,000 rows", flush=True)
             results["peer"] = case_peer(100_000)
+            checkpoint(results)
             print("case 2: 1,000,000 rows", flush=True)
             results["file_1m"] = case_file(warehouse, 1_000_000, 1)
+            checkpoint(results)
         print("case 3: national cycle through the DAGs", flush=True)
         results["national_cycle"] = case_national_cycle(warehouse, 1 if args.quick else 2)
+        checkpoint(results)
         print("case 4: DAG parse time", flush=True)
         results["dag_parse"] = case_dag_parse(3 if args.quick else 5)
+        checkpoint(results)
         if not args.quick:
             from bench.hostile_bench import cases as hostile_cases
 
             print("case 8: the child wall, and a file with a finding on every row", flush=True)
             results["hostile"] = hostile_cases(repeat)
+            checkpoint(results)
     finally:
         warehouse.close()
     return _finish(results)
+
+
+def checkpoint(results: dict) -> None:
+    """The results so far in bench/results.json: a case that fails later loses only itself."""
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
 
 
 def _finish(results: dict) -> int:
