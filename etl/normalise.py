@@ -58,6 +58,19 @@ class ProjectSheet:
     # The column sheet the rows were read from (etl.columnar): a row read column-wise keeps no
     # "cells"; the few a report needs (a refused row) are taken from here.
     source: object = field(default=None, repr=False, compare=False)
+    # Running sums of the rows' total cost (cost_sums[i]: the first i rows), extended as rows come:
+    # a row of sums is told in constant time, not by adding up every row above it again.
+    cost_sums: list[int] = field(default_factory=lambda: [0], repr=False, compare=False)
+    cost_sums_of: object = field(default=None, repr=False, compare=False)  # the rows list they sum
+
+    def running_costs(self) -> list[int]:
+        """``cost_sums`` brought up to date with ``rows`` (appended to, or replaced by etl.columnar)."""
+        if self.cost_sums_of is not self.rows or len(self.cost_sums) > len(self.rows) + 1:
+            self.cost_sums, self.cost_sums_of = [0], self.rows
+        sums = self.cost_sums
+        for row in self.rows[len(sums) - 1:]:
+            sums.append(sums[-1] + (row["total_cost_mad"] or 0))
+        return sums
 
     def note_label_guess(self, column: str, label: str, found: Match, excel_row: int) -> None:
         seen = self.label_guesses.get((column, label))
@@ -382,8 +395,8 @@ def _is_unlabelled_total(sheet: ProjectSheet, raw: dict) -> bool:
     total, problem = values.parse_amount(raw.get("total_cost_mad"))
     if problem or not total:
         return False
-    costs = [row["total_cost_mad"] or 0 for row in sheet.rows]
-    return total in (sum(costs[sheet.subtotal_from:]), sum(costs))
+    sums = sheet.running_costs()
+    return total in (sums[-1] - sums[sheet.subtotal_from], sums[-1])
 
 
 def read_sheet_row(sheet: ProjectSheet, cells: list[object], excel_row: int, mapped: dict[int, str],

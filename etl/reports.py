@@ -129,8 +129,19 @@ def _where(f) -> str:
     return f"{where} : " if where else ""
 
 
+# Rows of one table of the HTML report (mail body and file): past it, the rest are counted and left to
+# the findings workbook, which holds every one with a filter. 100,000 rows of HTML (30 MB) are no
+# report a clerk reads, nor a mail a server takes.
+HTML_ROWS_PER_TABLE = 1_000
+
+
 def _detail_table(findings) -> str:
-    return f"<table>{DETAIL_HEADER}{_detail_rows(findings)}</table>"
+    rest = len(findings) - HTML_ROWS_PER_TABLE
+    table = f"<table>{DETAIL_HEADER}{_detail_rows(findings[:HTML_ROWS_PER_TABLE])}</table>"
+    if rest <= 0:
+        return table
+    return table + (f"<p class='more'>… et {rest} autre(s) : toutes sont dans le classeur des anomalies (XLSX). / "
+                    f"<span dir='rtl' lang='ar'>… و{rest} أخرى: جميعها في مصنف الملاحظات (XLSX).</span></p>")
 
 
 def fix_first_html(findings) -> str:

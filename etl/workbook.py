@@ -53,6 +53,8 @@ def neutralise(value: object) -> object:
 
 def cell_value(value: object) -> object:
     """What a cell may hold: safe text, a number, a naive date; anything else as safe text."""
+    if type(value) is str:  # most cells: the shortest way
+        return neutralise(clean_text(value))
     if value is None or isinstance(value, (bool, int, Decimal)):
         return value
     if isinstance(value, float):

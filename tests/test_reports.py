@@ -242,3 +242,20 @@ def test_a_file_sent_for_the_wrong_province_is_refused_with_one_clear_reason(tmp
            "« Berkane »" in out
     html = (iga_home / "reports" / "check" / "agr.html").read_text(encoding="utf-8")
     assert "السبب: أودع الملف لإقليم تاونات (MA-TAO)" in html
+
+
+@pytest.mark.unit
+def test_a_report_of_many_findings_shows_the_first_of_each_table_and_counts_the_rest(tmp_path):
+    from etl.reports import HTML_ROWS_PER_TABLE, fix_first_html
+
+    many = HTML_ROWS_PER_TABLE + 1_500
+    findings = [{"sheet": "AGR", "excel_row": row, "column_header": "Intitulé", "value": None, "project_code": f"P{row}",
+                 "rule_id": "W_TITLE_MISSING", "severity": "warning", "message_fr": "Intitulé manquant",
+                 "message_ar": "العنوان مفقود"} for row in range(2, 2 + many)]
+    html = fix_first_html(findings)
+    assert html.count("<td>W_TITLE_MISSING</td>") == HTML_ROWS_PER_TABLE
+    assert "… et 1500 autre(s)" in html and "و1500 أخرى" in html
+    assert f"<td>AGR</td><td>{HTML_ROWS_PER_TABLE + 1}</td>" in html  # the first rows, in order
+    assert f"<td>AGR</td><td>{HTML_ROWS_PER_TABLE + 2}</td>" not in html
+    few = fix_first_html(findings[:10])
+    assert few.count("<td>W_TITLE_MISSING</td>") == 10 and "autre(s)" not in few
