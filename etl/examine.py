@@ -95,5 +95,17 @@ def examine(path: Path, province: str, period: str) -> Examination:
     for sheet in sheets:
         for row in sheet.rows:
             (result.rejected if (sheet.name, row["excel_row"]) in wrong else result.rows).append((sheet, row))
+    keep_refused_cells(result)
     result.findings.sort(key=lambda f: (f.sheet or "", f.excel_row or 0))
     return check_file(result)
+
+
+def keep_refused_cells(result: Examination) -> None:
+    """The cells of each refused row (what the warehouse keeps of it, and its report shows), taken
+    from the column sheet it was read from, which is then let go: 100,000 rows of Arrow columns
+    are not held through the load for the few rows an error refuses."""
+    for sheet, row in result.rejected:
+        if sheet.source is not None and row.get("cells") is None:
+            row["cells"] = sheet.source.row(row["excel_row"] - 1)
+    for sheet in result.sheets:
+        sheet.source = None
