@@ -16,6 +16,8 @@ from variant_support import write_text_table
 
 from etl import columnar, normalise, values
 from etl.columns import read_columns
+from etl.matching import resolve_label
+from etl.normalise import LABEL_COLUMNS
 from etl.read import MAX_CELL_CHARS, read_file
 
 pytestmark = pytest.mark.unit
@@ -31,7 +33,7 @@ AMOUNTS = [
     -float(TOP_MAD) - 1, 1e15, 1e15 + 0.5, 1e20, 1e-7, 1e308, -1e308, 2.5e-5, 99.999999999,
     # texts the fast pattern reads, and the ones next to them it must leave
     "1 250 000,00", "1.250.000,00 DH", "1,250,000.00", "1\u00a0250\u00a0000,50", "1\u202f250,5", "98 500 DH",
-    "1250000", "1250000,5", "1.250.000", "1,250,000", "1.250.000,00", "0,250", "0,25", "0,2", "0,", ",25", "0.125",
+    "1250000", "1250000,5", "1.250.000", "1,250,000", "1.250.000,00", "1.250.000,50 DH", "1.250.000,5", "0,250", "0,25", "0,2", "0,", ",25", "0.125",
     "1,255", "12,345", "12.5", "0", "00012", "0012,50", "1.25.000", "1,25,000.00", "1  250", "1 25", "1 2500",
     "1 250 000,00 dh", "1 250 000,00 Dh", "1 250 000,00 DHS", "1 250 000,00 dhs", "1,250,000.00 MAD",
     "1,250,000.00 mad", "1 250 000,00 MAD", "1 250 000,00 درهم", "1 250 000,00DH", "1 250 000,00 D", "1 250 000,00 H",
@@ -75,7 +77,8 @@ CODES = [
 ]
 TEXTS = ["Rucher", "Atelier de couture", "Tissa  centre", " Ghafsai", "Ghafsai ", "a\u00a0b", "a\tb", "a\nb",
          "\u2003", " ", "x" * 300, 12.0, 2.5, True]
-PROVINCES = ["Taounate", "MA-TAO", None, "Tanger-Assilah", "Atlantide", "  ", "taounate", 12.0]
+PROVINCES = ["Taounate", "MA-TAO", None, "  "]  # all of the submission's province: no row findings
+OTHER_PROVINCES = ["Tanger-Assilah", "Atlantide", "taounate", "TAOUNATE ", 12.0, True]
 HARD = {"amounts": AMOUNTS, "counts": COUNTS, "year": YEARS, "date": DATES, "labels": LABELS, "texts": TEXTS,
         "code": CODES}
 
@@ -110,9 +113,19 @@ def hard_rows() -> list[list[object]]:
                                                                                      None, "abc")]):
         row = dict(BASE_ROW, project_code=f"PR-{number}", programme=programme, approval_year=year)
         rows.append([number, *(row[c] for c in COLUMNS), None, None])
+    # The province column: names of other provinces, unknown ones, odd cells.
+    for number, province in enumerate(OTHER_PROVINCES):
+        row = dict(BASE_ROW, project_code=f"PV-{number}")
+        rows.append([number, *(row[c] for c in COLUMNS), province, None])
+    # Optional cells left blank (a space in a workbook): the row stays clean.
+    for number, column in enumerate(("commune", "promoter_name", "promoter_contribution_mad",
+                                     "partner_contribution_mad", "women", "start_date", "sector", "programme")):
+        row = dict(BASE_ROW, project_code=f"BL-{number}", **{column: " "})
+        rows.append([number, *(row[c] for c in COLUMNS), None, None])
     # Rows that differ only in the sign of a zero or a number's type, read once per distinct cell.
     for number, cell in enumerate([0.0, -0.0, 0.0, "0", -0.0, 1.0, True, 1.0, "1"]):
-        row = dict(BASE_ROW, project_code=f"Z-{number}", beneficiaries=cell, total_cost_mad=cell, sector=cell)
+        row = dict(BASE_ROW, project_code=f"Z-{number}", beneficiaries=cell, total_cost_mad=cell, sector=cell,
+                   title=cell, start_date=cell)
         rows.append([number, *(row[c] for c in COLUMNS), None, None])
     return rows
 
@@ -136,21 +149,51 @@ def hard_files(tmp_path_factory):
     return folder
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # 1e308 x 100 overflows quietly, on purpose
 @pytest.mark.parametrize("period_year", [2013, None, 2021])
 def test_hard_cells_in_a_workbook_read_column_wise_as_cell_by_cell(hard_files, period_year):
     assert assert_same(hard_files / "hard.xlsx", period_year=period_year) > len(ROWS) / 2
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_hard_cells_in_a_text_table_read_column_wise_as_cell_by_cell(hard_files):
     assert assert_same(hard_files / "hard.csv") > len(ROWS) / 2
 
 
-def test_the_column_wise_path_reads_the_clean_rows_itself(hard_files):
+def clean_rows(sheet, hidden) -> list[int]:
+    """The Excel rows of the per-cell path's sheet that the module's docstring says stay column-wise:
+    rows with a code, without a finding of their own, not hidden, with every label read exactly."""
+    with_findings = {finding.excel_row for finding in sheet.findings}
+    labels = {index: LABEL_COLUMNS.get(column, "programme_kind") for index, column in sheet.columns.items()
+              if column in (*LABEL_COLUMNS, "programme")}
+
+    def exact(cells) -> bool:
+        texts = {index: values.parse_text(cells[index]) for index in labels if index < len(cells)}
+        return all(resolve_label(labels[index], text).how == "exact" for index, text in texts.items() if text)
+    return [row["excel_row"] for row in sheet.rows
+            if row["project_code"] is not None and row["excel_row"] not in with_findings
+            and row["excel_row"] not in hidden and exact(row["cells"])]
+
+
+@pytest.mark.parametrize("name", ["hard.xlsx", "hard.csv"])
+def test_the_clean_rows_are_read_column_wise(hard_files, name):
     """The proofs above would pass if every row went to the per-cell path: the clean rows must not
     (a row read column-wise keeps no ``cells``; the per-cell path's rows do)."""
-    sheets, _ = columnar.read_project_sheets(read_columns(hard_files / "hard.xlsx"), "MA-TAO", 2013)
-    column_wise = [row for row in sheets[0].rows if "cells" not in row]
-    assert len(column_wise) > len(ROWS) / 4
+    path = hard_files / name
+    old = normalise.read_project_sheets(read_file(path), "MA-TAO", 2013)[0][0]
+    new = columnar.read_project_sheets(read_columns(path), "MA-TAO", 2013)[0][0]
+    expected = clean_rows(old, HIDDEN if name.endswith("xlsx") else ())
+    assert len(expected) > len(ROWS) / 3
+    assert [row["excel_row"] for row in new.rows if "cells" not in row] == expected
+
+
+def test_a_hidden_header_row_hides_no_data_row(tmp_path):
+    row = dict(BASE_ROW)
+    path = tmp_path / "hidden_header.xlsx"
+    write_xlsx(path, [HEADER, [1, *(row[c] for c in COLUMNS), None, None], [2, *(row[c] for c in COLUMNS)]], [1])
+    assert assert_same(path) == 2
+    sheet = columnar.read_project_sheets(read_columns(path), "MA-TAO", 2013)[0][0]
+    assert ["cells" in row for row in sheet.rows] == [False, False]
 
 
 # --- what the vectorised readings claim ---------------------------------------------------------
@@ -162,9 +205,9 @@ FAST = {
     "promoter_name": ["Ahmed", "Coopérative Al Amal"],
     "amounts": [250000.0, 0.0, 1250.5, 0.29, 0.01, 1250.07, 9999999999.99, float(TOP_MAD), -5.0, "1 250 000,00", "1.250.000,00 DH", "1,250,000.00", "98 500 DH", "1250000", "0,25",
                 "0,5", "1 250 000,00 dhs", "1,250,000.00 MAD", "1.250.000,00 Dh", "\u00a01\u00a0250\u202f000,50 ",
-                "\t12\n", "9999999999", "10 000 000 000,00", "10.000.000.000,00", "7 mad", "0" * 15],
+                "\t12\n", "1 250,00" + " " * 56, "1.250.000,50 DH", "1,250,000.05", "9999999999", "10 000 000 000,00", "10.000.000.000,00", "7 mad", "0" * 15],
     "counts": [12.0, 0.0, 1e6, "12", "0", "1000000", "0000012"],
-    "approval_year": [2013.0, 2015.0, "2013", "2014"],
+    "approval_year": [2013.0, 2015.0, "2013", "2014", 1900.0, "2100"],
     "start_date": [dt.date(2010, 3, 12), dt.datetime(2013, 5, 1, 10, 30), dt.date(1990, 1, 1), dt.date(2100, 12, 31),
                    40249.0, 40249.5, float(FIRST), LAST + 0.5],
 }
@@ -180,6 +223,8 @@ def fast_rows(count: int = 40) -> list[list[object]]:
                                                "start_date")})
         row["project_code"] = (f"{row['project_code']}-{index}" if isinstance(row["project_code"], str)
                                else row["project_code"] + index)
+        if row["approval_year"] in (1900.0, "2100"):  # outside the phases: no programme to tell of
+            row["programme"] = None
         for offset, column in enumerate(GROUPS["amounts"]):
             row[column] = FAST["amounts"][(index + offset * 7) % len(FAST["amounts"])]
         for offset, column in enumerate(GROUPS["counts"]):
@@ -243,25 +288,34 @@ def test_a_date_before_1900_is_read_column_wise_as_cell_by_cell(tmp_path):
     assert_same(path)
 
 
-def test_sheets_with_no_one_and_two_data_rows_and_a_merged_two_line_header(tmp_path):
+def test_sheets_of_every_shape_in_one_workbook(tmp_path):
+    """A two-line header with merged group titles, a note sheet, an empty sheet, a header at the last
+    row searched, a sheet without the optional columns, and sheets with no, one and two data rows."""
     import random
 
     from openpyxl import load_workbook
 
     from etl import sample
 
-    path = tmp_path / "two_line.xlsx"
+    path = tmp_path / "shapes.xlsx"
     sample.write_variant(path, sample.random_projects(random.Random(13), 3, "MA-TAO"),
                          sample.Layout(file_format="xlsx", title_rows=1, two_line_header=True, seed=1))
     book = load_workbook(path)
+    book.create_sheet("Note")["B2"] = "Voir l'onglet Projets"
+    book.create_sheet("Vide")
     row = dict(BASE_ROW)
-    for rows in ([HEADER], [HEADER, [1, *(row[c] for c in COLUMNS)]], [HEADER, [1, *(row[c] for c in COLUMNS)], []]):
-        sheet = book.create_sheet(f"Projets {len(rows)}")
+    project = [1, *(row[c] for c in COLUMNS)]
+    required = ["project_code", "title", "total_cost_mad", "indh_contribution_mad"]
+    for name, rows in (("Aucune", [HEADER]), ("Une", [HEADER, project]), ("Deux", [HEADER, project, [], project]),
+                       ("Ligne 40", [[f"Note {i}"] for i in range(39)] + [HEADER, project]),
+                       ("Obligatoires", [[sample.FRENCH_HEADERS[c] for c in required], [row[c] for c in required],
+                                         ["P-2", "Rucher", 1000.0, 500.0]])):
+        sheet = book.create_sheet(name)
         for cells in rows:
             sheet.append(cells)
     book.save(path)
     assert len(read_columns(path)[0].merged) == 3
-    assert assert_same(path) == 3 + 1 + 1
+    assert assert_same(path) == 3 + 1 + 2 + 1 + 2
 
 
 def read_both_ways(path, period_year=2013):
