@@ -80,7 +80,10 @@ TEXTS = ["Rucher", "Atelier de couture", "Tissa  centre", " Ghafsai", "Ghafsai "
 PROVINCES = ["Taounate", "MA-TAO", None, "  "]  # all of the submission's province: no row findings
 OTHER_PROVINCES = ["Tanger-Assilah", "Atlantide", "taounate", "TAOUNATE ", 12.0, True]
 HARD = {"amounts": AMOUNTS, "counts": COUNTS, "year": YEARS, "date": DATES, "labels": LABELS, "texts": TEXTS,
-        "code": CODES}
+        "code": CODES, **{column: LABELS for column in GROUPS["labels"]}}
+# Which columns each list fills; a label alone in its column too (a row with an unknown label in one
+# column goes to the per-cell path, which would hide what the others do).
+FILLS = {**GROUPS, **{column: (column,) for column in GROUPS["labels"]}}
 
 
 def hard_rows() -> list[list[object]]:
@@ -89,8 +92,10 @@ def hard_rows() -> list[list[object]]:
     rows = [["Royaume du Maroc — INDH"], HEADER]
     for group, cells in HARD.items():
         for index, cell in enumerate(cells):
-            row = dict(BASE_ROW, project_code=f"{group[:2].upper()}-{index}")
-            row.update({column: cell for column in GROUPS[group]})
+            row = dict(BASE_ROW, project_code=f"{group[:3].upper()}-{index}")
+            row.update({column: cell for column in FILLS[group]})
+            if group == "year":  # no programme: the phase of a year outside the calendar has none to tell of
+                row["programme"] = None
             if group == "code":
                 row["project_code"] = cell
             rows.append([index, *(row[c] for c in COLUMNS), PROVINCES[index % len(PROVINCES)], None])
@@ -124,8 +129,8 @@ def hard_rows() -> list[list[object]]:
         rows.append([number, *(row[c] for c in COLUMNS), None, None])
     # Rows that differ only in the sign of a zero or a number's type, read once per distinct cell.
     for number, cell in enumerate([0.0, -0.0, 0.0, "0", -0.0, 1.0, True, 1.0, "1"]):
-        row = dict(BASE_ROW, project_code=f"Z-{number}", beneficiaries=cell, total_cost_mad=cell, sector=cell,
-                   title=cell, start_date=cell)
+        row = dict(BASE_ROW, project_code=f"Z-{number}", beneficiaries=cell, total_cost_mad=cell, title=cell,
+                   commune=cell)
         rows.append([number, *(row[c] for c in COLUMNS), None, None])
     return rows
 
