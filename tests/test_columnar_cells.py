@@ -294,7 +294,7 @@ def test_a_date_before_1900_is_read_column_wise_as_cell_by_cell(tmp_path):
 
 
 def test_sheets_of_every_shape_in_one_workbook(tmp_path):
-    """A two-line header with merged group titles, a note sheet, an empty sheet, a header at the last
+    """Two-line headers with merged group titles (one across a gap), a note sheet, an empty sheet, a header at the last
     row searched, a sheet without the optional columns, and sheets with no, one and two data rows."""
     import random
 
@@ -306,6 +306,13 @@ def test_sheets_of_every_shape_in_one_workbook(tmp_path):
     sample.write_variant(path, sample.random_projects(random.Random(13), 3, "MA-TAO"),
                          sample.Layout(file_format="xlsx", title_rows=1, two_line_header=True, seed=1))
     book = load_workbook(path)
+    # Merged over C:E, "Financement" is above "Porteur" across a gap: the promoter's contribution;
+    # without the merge the title would stop at the gap and "Porteur" be the promoter.
+    gap = book.create_sheet("Fusion")
+    for cells in (["Code projet", "Intitulé du projet", "Financement", None, None], [None, None, "INDH", None, "Porteur"],
+                  ["A-1", "Rucher", 10.0, None, 5.0]):
+        gap.append(cells)
+    gap.merge_cells("C1:E1")
     book.create_sheet("Note")["B2"] = "Voir l'onglet Projets"
     book.create_sheet("Vide")
     row = dict(BASE_ROW)
@@ -320,7 +327,7 @@ def test_sheets_of_every_shape_in_one_workbook(tmp_path):
             sheet.append(cells)
     book.save(path)
     assert len(read_columns(path)[0].merged) == 3
-    assert assert_same(path) == 3 + 1 + 2 + 1 + 2
+    assert assert_same(path) == 3 + 1 + 1 + 2 + 1 + 2
 
 
 def read_both_ways(path, period_year=2013):
