@@ -80,9 +80,10 @@ clean-state: $(STAMP)
 	-$(BIN)/iga db stop
 	rm -rf .iga
 
-MUTATION_MODULES ?= etl.values etl.normalise
-## Mutation testing of the value parsers and the normaliser (mutmut, from the dev extra), one module at a
-## time from a clean mutants/ (mutmut keeps old verdicts otherwise); docs/mutation.md, README "Mutation scores".
+MUTATION_MODULES ?= etl.values etl.normalise etl.columnar
+## Mutation testing of the value parsers, the normaliser and the column-wise normaliser (mutmut, from the
+## dev extra), one module at a time from a clean mutants/ (mutmut keeps old verdicts otherwise);
+## docs/mutation.md, README "Mutation scores".
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev]'
 	rm -rf mutants
