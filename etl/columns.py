@@ -30,8 +30,11 @@ from etl.read import Limits, UnreadableFile
 EMPTY, TEXT, NUMBER, DATE, BOOL = 0, 1, 2, 3, 4
 # How calamine renders a number (shortest round-trip, never an exponent) and a date cell.
 NUMBER_RENDERING = r"^-?[0-9]+(\.[0-9]+)?$"
-DATE_RENDERING = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?)?$"
-_DATE_TEXT = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?)?")
+# (A negative serial renders as a date before 1899-12-30, its year negative past year 0; beyond
+# 9999-12-31 the year has a "+" and the cell is read as the number it is.)
+DATE_RENDERING = r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?)?$"
+BEYOND_LAST_DATE = r"^\+[0-9]{5,}-[0-9]{2}-[0-9]{2}"
+_DATE_TEXT = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?)?")
 CSV_FIELD_LIMIT = csv.field_size_limit()
 LAST_DATE_SERIAL = 2_958_465  # 9999-12-31: a number beyond it does not read as a date
 
@@ -74,8 +77,8 @@ def cell_value(text: str, kind: int) -> object:
     if kind == DATE:
         year, month, day, hour, minute, second, fraction = _DATE_TEXT.fullmatch(text).groups()
         micro = int((fraction or "0")[:6].ljust(6, "0"))
-        if (year, month) == ("1899", "12") and day in ("30", "31"):  # a time of day alone
-            return dt.time(int(hour or 0), int(minute or 0), int(second or 0), micro)
+        if (int(year), int(month), int(day)) <= (1899, 12, 31):  # a serial under 1: python-calamine
+            return dt.time(int(hour or 0), int(minute or 0), int(second or 0), micro)  # gives its time of day
         value = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
                             micro)
         return value.date() if value.time() == dt.time() else value
@@ -262,6 +265,10 @@ def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet
         has_number = pc.any(numeric).as_py()
         has_date = pc.any(pc.match_substring_regex(text, DATE_RENDERING)).as_py()
         has_bool = pc.any(pc.is_in(text, pa.array(["true", "false"]))).as_py()
+        if pc.any(pc.match_substring_regex(text, BEYOND_LAST_DATE)).as_py():
+            # A date-formatted number past 9999-12-31: rendered "+10000-01-01 ...", a number to
+            # calamine, and fastexcel reads it as no number: the per-cell reader reads it.
+            raise ColumnReaderFailed("date au-delà de 9999-12-31", "تاريخ بعد 9999-12-31", "FILE_CORRUPT")
         if has_date:
             typed[position] = "date"
             far = has_number and pc.max(pc.abs(pc.cast(pc.if_else(numeric, text, "0"), pa.float64()))).as_py()

@@ -281,16 +281,43 @@ def test_the_texts_of_a_text_table_are_read_without_the_per_cell_parsers(tmp_pat
 
 # --- sheets, headers and which reader a file goes to --------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="etl.columns renders a date cell before 1900 as fastexcel's date (a day "
-                   "late), python-calamine gives a time of day: found by the mutation round of issue 13")
 def test_a_date_before_1900_is_read_column_wise_as_cell_by_cell(tmp_path):
     """A date cell before 1900 (openpyxl and LibreOffice write a negative serial, -18260 here):
-    python-calamine gives the per-cell path ``time(0, 0)``, so no date and W_DATE_INVALID; the
-    column-wise path is given ``date(1850, 1, 2)`` by :mod:`etl.columns` and loads it silently."""
+    python-calamine gives the per-cell path ``time(0, 0)``, so no date and W_DATE_INVALID; fastexcel
+    renders ``1850-01-02``, which :mod:`etl.columns` reads back as that time of day too (found by the
+    mutation round of issue 13, when it loaded the date silently)."""
     row = dict(BASE_ROW, start_date=dt.date(1850, 1, 1))
     path = tmp_path / "old.xlsx"
     write_xlsx(path, [HEADER, [1, *(row[c] for c in COLUMNS), None, None]])
     assert_same(path)
+
+
+@pytest.mark.parametrize("serial", [-700_000.5, -18_260.25, -1.25, -1, -0.25, 0, 0.5, 1, 1.5, 59, 60, 61,
+                                    2_958_465, 2_958_466])
+def test_date_formatted_serials_around_excels_range_read_column_wise_as_cell_by_cell(tmp_path, monkeypatch, serial):
+    """A number formatted as a date, from far before Excel's epoch to past 9999-12-31: under 1
+    python-calamine gives a time of day, past the last date the number; the column-wise path the same
+    (past the last date, fastexcel reads no number: such a sheet goes to the per-cell reader)."""
+    from openpyxl import load_workbook
+
+    from etl.columns import LAST_DATE_SERIAL, ColumnReaderFailed
+
+    path = tmp_path / "serial.xlsx"
+    write_xlsx(path, [HEADER, [1, *(BASE_ROW[c] for c in COLUMNS), None, None]])
+    book = load_workbook(path)
+    sheet = book.active
+    column = HEADER.index(next(h for h in HEADER if "marrage" in h)) + 1
+    sheet.cell(2, column).value = serial
+    sheet.cell(2, column).number_format = "yyyy-mm-dd hh:mm"
+    book.save(path)
+    if serial <= LAST_DATE_SERIAL:
+        assert assert_same(path) == 1
+        return
+    with pytest.raises(ColumnReaderFailed):
+        read_columns(path)
+    monkeypatch.setenv("IGA_COLUMNS_FROM_KB", "0")
+    assert described(*columnar.read_file_sheets(path, "MA-TAO", 2013)) == described(
+        *normalise.read_project_sheets(read_file(path), "MA-TAO", 2013))
 
 
 def test_sheets_of_every_shape_in_one_workbook(tmp_path):
