@@ -7,6 +7,7 @@ table between the bench markers in README.md, with the machine they ran on.
     python -m bench.run --quick    # 10k rows only, no 1M case: a smoke run of the harness
     python -m bench.run --only portal   # the portal's cases alone, merged into the last results
     python -m bench.run --only scheduler   # the national cycle under the real scheduler, likewise
+    python -m bench.run --only findings    # a warning on every row of 100,000, likewise
 """
 from __future__ import annotations
 
@@ -478,7 +479,8 @@ def write_readme(results: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k rows only, fewer repeats")
-    parser.add_argument("--only", choices=("portal", "scheduler"), help="run one case, merged into the last results")
+    parser.add_argument("--only", choices=("portal", "scheduler", "findings"),
+                        help="run one case, merged into the last results")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("IGA_HOME", str(WORK / "home"))
@@ -506,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print("case 3b: national cycle under the real scheduler (`iga airflow`, REST trigger)", flush=True)
             results["scheduler_cycle"] = {**case_scheduler(warehouse), "date": time.strftime("%Y-%m-%d")}
+            checkpoint(results)
+        if args.only == "findings":
+            print("case 6: a warning on every row, 100,000 rows", flush=True)
+            results["findings"] = case_findings(warehouse, 100_000)
             checkpoint(results)
         if args.only:
             return _finish(results)

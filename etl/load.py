@@ -102,18 +102,8 @@ def version_csv(submission_id: int, exam: Examination) -> io.BytesIO:
     damaged file becomes ``?`` as UTF-8's replacement on encoding, never a failed load.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyarrow import csv as arrow_csv
 
     rows = [row for _, row in exam.rows]
-
-    def texts(values: list) -> object:
-        try:
-            column = pa.array(values, pa.string())
-        except (UnicodeError, pa.ArrowException):
-            column = pa.array([v if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values],
-                              pa.string())
-        return pc.replace_substring(column, "\x00", "\ufffd")
 
     def of(key: str) -> list:
         return [row[key] for row in rows]
@@ -131,8 +121,49 @@ def version_csv(submission_id: int, exam: Examination) -> io.BytesIO:
         "source_sheet": texts([sheet.name for sheet, _ in exam.rows]),
         "source_row": pa.array(of("excel_row"), pa.int64()),
     }
+    return _arrow_csv(columns, VERSION_COLUMNS)
+
+
+def findings_csv(submission_id: int, findings: list[Finding]) -> io.BytesIO:
+    """The findings as CSV for COPY, column by column in Arrow (the guarantees of :func:`version_csv`)."""
+    import pyarrow as pa
+
+    messages = [f.messages() for f in findings]
+    columns = {
+        "submission_id": pa.array([submission_id] * len(findings), pa.int64()),
+        "sheet": texts([f.sheet for f in findings]),
+        "excel_row": pa.array([f.excel_row for f in findings], pa.int64()),
+        "column_header": texts([f.column_header for f in findings]),
+        "value": texts([None if f.value is None else str(f.value) for f in findings]),
+        "project_code": texts([f.project_code for f in findings]),
+        "rule_id": texts([f.rule_id for f in findings]),
+        "severity": texts([f.severity for f in findings]),
+        "message_fr": texts([fr for fr, _ in messages]),
+        "message_ar": texts([ar for _, ar in messages]),
+    }
+    return _arrow_csv(columns, FINDING_COLUMNS)
+
+
+def texts(values: list) -> object:
+    """Texts as an Arrow column PostgreSQL takes: a lone surrogate becomes ``?``, NUL U+FFFD."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        column = pa.array(values, pa.string())
+    except (UnicodeError, pa.ArrowException):
+        column = pa.array([v if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values],
+                          pa.string())
+    return pc.replace_substring(column, "\x00", "\ufffd")
+
+
+def _arrow_csv(columns: dict, names: tuple[str, ...]) -> io.BytesIO:
+    """CSV written by pyarrow: every text quoted, NULL an unquoted empty field (COPY's NULL in CSV)."""
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
     buffer = io.BytesIO()
-    arrow_csv.write_csv(pa.table([columns[c] for c in VERSION_COLUMNS], names=list(VERSION_COLUMNS)), buffer,
+    arrow_csv.write_csv(pa.table([columns[c] for c in names], names=list(names)), buffer,
                         arrow_csv.WriteOptions(include_header=False))
     buffer.seek(0)
     return buffer
@@ -253,10 +284,8 @@ def load_submission(engine, exam: Examination, landing_path: str, sha256: str, s
         cursor = conn.connection.driver_connection.cursor()
         cursor.copy_expert("COPY core.project_version (" + ", ".join(VERSION_COLUMNS) + ") FROM STDIN WITH (FORMAT csv)",
                            version_csv(submission_id, exam), size=1 << 16)
-        _copy(cursor, "quality.finding", FINDING_COLUMNS, (
-            (submission_id, f.sheet, f.excel_row, f.column_header,
-             None if f.value is None else str(f.value), f.project_code, f.rule_id, f.severity, *f.messages())
-            for f in exam.findings))
+        cursor.copy_expert("COPY quality.finding (" + ", ".join(FINDING_COLUMNS) + ") FROM STDIN WITH (FORMAT csv)",
+                           findings_csv(submission_id, exam.findings), size=1 << 16)
         _copy(cursor, "quality.rejected_row", REJECTED_COLUMNS, (
             (submission_id, sheet.name, row["excel_row"], row["project_code"],
              json.dumps({_no_nul(header): _json_cell(v) for header, v in sheet.cells_as_read(row).items()},

@@ -204,3 +204,26 @@ def test_the_outlier_figures_grouped_in_the_warehouse_give_the_findings_of_the_w
         oracle = outlier_findings(exam, history)
         found = [f for f in warehouse_checks(exam, create_engine(warehouse_url)) if f.rule_id.endswith("_OUTLIER")]
         assert len(oracle) >= 3 and sorted(map(repr, found)) == sorted(map(repr, oracle))
+
+
+@pytest.mark.integration
+def test_finding_values_are_copied_as_typed_never_taken_for_null(warehouse_url, tmp_path):
+    """quality.finding is written by COPY from Arrow CSV: \\N, an empty text and a NUL stay values."""
+    from bench.fuzz import good_row, project_workbook
+    from etl.findings import Finding
+
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(project_workbook([good_row(1)]))
+    exam = examine(path, "MA-TAO", "2013")
+    tricky = ["\\N", "", "nul\x00inside", 'quote " and ; comma,', "ligne\nsuivante", None, 12.5]
+    exam.findings = [Finding("W_TITLE_MISSING", "Feuille", 2, "Intitulé", value, "P-1") for value in tricky]
+    load_submission(create_engine(warehouse_url), exam, f"MA-TAO/2013/{path.name}", sha256_of(path),
+                    path.stat().st_size, tmp_path / "archive")
+    with create_engine(warehouse_url).connect() as conn:
+        stored = conn.execute(text("SELECT value, sheet, excel_row, column_header, project_code, message_fr, message_ar "
+                                   "FROM quality.finding ORDER BY finding_id")).all()
+    assert [row.value for row in stored] == ["\\N", "", "nul\ufffdinside", 'quote " and ; comma,', "ligne\nsuivante",
+                                             None, "12.5"]
+    assert {(row.sheet, row.excel_row, row.column_header, row.project_code) for row in stored} == {
+        ("Feuille", 2, "Intitulé", "P-1")}
+    assert all(row.message_fr and row.message_ar for row in stored)
