@@ -13,7 +13,7 @@ weekly open-errors file, the published marts) goes through :func:`write_workbook
   format a cell (openpyxl's write-only mode, used before, cost about 30 µs a cell: 59 s for a
   workbook of 100,000 findings; its ``sheet.max_row`` per row, before that, was quadratic);
 - links only from safe names (:func:`safe_link_target`): never a UNC path, a URL scheme or a name
-  with odd characters.
+  with odd characters; at most :data:`MAX_LINKS_PER_SHEET` a sheet, as Excel opens them.
 """
 from __future__ import annotations
 
@@ -171,6 +171,9 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _OFFICE_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# Excel keeps at most 65,530 hyperlinks a sheet and "repairs" a workbook with more, dropping them:
+# past it a cell keeps its look and value, without the link.
+MAX_LINKS_PER_SHEET = 65_530
 DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd h:mm:ss"
 
 
@@ -315,7 +318,7 @@ def _write_sheet(part, spec: Sheet, styles: _Styles, links: list[str]) -> str | 
             font = 2 if value.link else 1 if value.bold else 0
             style = styles.index(font, value.fill, value.right_to_left)
             cells.append(_cell(reference, value.value, style, styles, font, value.fill, value.right_to_left))
-            if value.link:
+            if value.link and len(links) < MAX_LINKS_PER_SHEET:
                 links.append(value.link)
                 hyperlinks.append(f'<hyperlink ref="{reference}" r:id="rId{len(links)}"/>')
         out.write(f'<row r="{count}">' + "".join(cells) + "</row>")

@@ -352,3 +352,21 @@ def test_an_xls_with_bytes_inserted_is_refused_before_calamine_follows_its_point
     with pytest.raises(UnreadableFile) as refused:
         read_file(path)
     assert refused.value.rule_id == "FILE_CORRUPT" and "OLE" in refused.value.detail_fr
+
+
+@pytest.mark.unit
+def test_a_sheet_keeps_no_more_links_than_excel_opens(tmp_path):
+    """Excel repairs a sheet of more than 65,530 hyperlinks by dropping them: the rows past it keep their look."""
+    from etl.workbook import MAX_LINKS_PER_SHEET
+
+    findings = [{"sheet": "Projets", "excel_row": i, "column_header": "Coût", "value": "x", "project_code": f"P{i}",
+                 "rule_id": "W_TITLE_MISSING", "severity": "warning", "message_fr": "m", "message_ar": "م"}
+                for i in range(2, MAX_LINKS_PER_SHEET + 12)]
+    path = write_findings_xlsx(tmp_path / "links.xlsx", "projets.xlsx", findings)
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+        relationships = archive.read("xl/worksheets/_rels/sheet1.xml.rels")
+    assert sheet.count(b"<hyperlink ") == relationships.count(b"<Relationship ") == MAX_LINKS_PER_SHEET
+    book = load_workbook(path, read_only=True)
+    assert sum(1 for _ in book["Anomalies"].iter_rows()) == len(findings) + 1  # every finding is a row
+    book.close()
