@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from etl.read import column_letters
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_CELL_CHARS = 32_767
 # What openpyxl refuses in a cell (its ILLEGAL_CHARACTERS_RE) and what UTF-8 cannot encode.
@@ -186,16 +188,6 @@ def _attribute(text: str) -> str:
         "\t", "&#9;")
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def _filter_names(titles: list[str], filters: list[str | None]) -> str:
     """The hidden names Excel keeps an autofilter's range in (``_xlnm._FilterDatabase``)."""
     names = [f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
@@ -300,7 +292,7 @@ def _write_sheet(part, spec: Sheet, styles: _Styles, links: list[str]) -> str | 
         right_to_left = line in spec.right_to_left_header_lines
         style = styles.index(font=1, right_to_left=True) if right_to_left else bold
         while len(letters) < len(values):
-            letters.append(column_letter(len(letters)))
+            letters.append(column_letters(len(letters) + 1))
         out.write(f'<row r="{count}">' + "".join(_cell(f"{letters[index]}{count}", value, style, styles, font=1,
                                                        right_to_left=right_to_left)
                                                 for index, value in enumerate(values)) + "</row>")
@@ -308,7 +300,7 @@ def _write_sheet(part, spec: Sheet, styles: _Styles, links: list[str]) -> str | 
     for values in spec.rows:
         count += 1
         while len(letters) < len(values):
-            letters.append(column_letter(len(letters)))
+            letters.append(column_letters(len(letters) + 1))
         cells = []
         for index, value in enumerate(values):
             reference = f"{letters[index]}{count}"
@@ -326,7 +318,7 @@ def _write_sheet(part, spec: Sheet, styles: _Styles, links: list[str]) -> str | 
     out.write("</sheetData>")
     ref = None
     if spec.auto_filter and count and widest:
-        ref = f"A{len(spec.header) or 1}:{column_letter(widest - 1)}{count}"
+        ref = f"A{len(spec.header) or 1}:{column_letters(widest)}{count}"
         out.write(f'<autoFilter ref="{ref}"/>')
     if hyperlinks:
         out.write("<hyperlinks>" + "".join(hyperlinks) + "</hyperlinks>")
