@@ -240,13 +240,27 @@ def read_code(cells: Cells) -> tuple[list, object]:
 
 def read_text(cells: Cells, required: bool) -> tuple[list, object]:
     fast = cells.matches(PLAIN_TEXT)
-    texts = cells.text.to_pylist()
+    texts = shared_texts(cells.text)
 
     def read(cell):
         text = values.parse_text(cell)
         return text, text is not None or not required
     settled = cells.settle(fast, texts, read)
     return texts, (settled & cells.present) if required else settled
+
+
+def shared_texts(column) -> list:
+    """The column as a list of str, one object per distinct text: a commune or a title repeated on
+    thousands of rows is held once, not once per row."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column)
+    distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)
+    distinct[:-1] = encoded.dictionary.to_pylist()
+    distinct[-1] = None
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    return distinct[indices].tolist()
 
 
 def read_amount(cells: Cells, required: bool) -> tuple[list, object]:

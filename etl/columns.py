@@ -19,7 +19,6 @@ import datetime as dt
 import io
 import logging
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,7 +170,7 @@ def read_columns(path: Path, limits: Limits | None = None, max_columns: int | No
             read.check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
         if max_columns is not None and any(extent.columns > max_columns for extent in scan.extents.values()):
             raise TooWideForColumns(path.name)
-        return read_workbook_columns(data, file_format, limits, scan.hidden_rows, max_columns)
+        return read_workbook_columns(data, file_format, limits, scan.hidden_rows, max_columns, scan.merged)
     if kind == "ole-workbook":
         return read_workbook_columns(data, read.read_ole_kind(data), limits, max_columns=max_columns)
     if kind == "text":
@@ -185,7 +184,10 @@ def _quiet_fastexcel() -> None:
 
 def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
                           hidden_rows: dict[str, set[int]] | None = None,
-                          max_columns: int | None = None) -> list[ColumnSheet]:
+                          max_columns: int | None = None, merged: dict[str, list] | None = None
+                          ) -> list[ColumnSheet]:
+    """The sheets of a workbook as columns. ``merged``: each sheet's merged ranges where the zip scan
+    collected them (xlsx); the others are asked of calamine when the header search needs them."""
     import fastexcel
     from python_calamine import CalamineWorkbook
 
@@ -208,7 +210,7 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
                 read.check_sheet_dimensions(end[0] + 1 if end else 0, end[1] + 1 if end else 0, limits, meta.name)
                 if max_columns is not None and end and end[1] + 1 > max_columns:
                     raise TooWideForColumns(meta.name)
-            sheet = _load_sheet(reader, meta.name, file_format, data)
+            sheet = _load_sheet(reader, meta.name, file_format, data, (merged or {}).get(meta.name))
             if max_columns is not None and sheet.width > max_columns:
                 raise TooWideForColumns(meta.name)
             total_rows += sheet.height
@@ -239,7 +241,7 @@ def has_filled_cell(sheet: ColumnSheet) -> bool:
     return any(pc.any(pc.not_equal(column.text, "")).as_py() for column in sheet.columns.values())
 
 
-def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet:
+def _load_sheet(reader, name: str, file_format: str, data: bytes, merged: list | None = None) -> ColumnSheet:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -251,7 +253,7 @@ def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet
                         file_format=file_format)
     if batch.num_rows == 0:
         sheet.width = 0
-    sheet.merged_source = lambda: merged_ranges(data, file_format, name)
+    sheet.merged_source = merged if merged is not None else lambda: merged_ranges(data, name)
     # Which columns hold cells that may be numbers, dates or true/false rather than text: a second,
     # typed read of those columns tells. Read as true/false, a number or true/false cell has a value
     # and a text never has; read as a date, a date or number cell has one and a text never has.
@@ -304,37 +306,9 @@ def _load_sheet(reader, name: str, file_format: str, data: bytes) -> ColumnSheet
     return sheet
 
 
-_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number - 1
-
-
-def merged_ranges(data: bytes, file_format: str, sheet_name: str) -> list:
-    """The sheet's merged ranges as calamine gives them, ((top, left), (bottom, right)), 0-based.
-
-    For xlsx they are read from the sheet's ``mergeCells`` (the part is inflated once more; the
-    checks of :func:`etl.read.inflate_checked` have passed); other formats ask calamine.
-    """
-    if file_format == "xlsx":
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        part = next((p for p, s in read._sheet_parts(archive).items() if s == sheet_name), None)
-        if part is not None:
-            ranges, tail = [], b""
-            with archive.open(part) as stream:
-                for block in iter(lambda: stream.read(1 << 22), b""):
-                    chunk = tail + block
-                    cut = chunk.rfind(b"<")
-                    chunk, tail = chunk[:cut], chunk[cut:]
-                    if b"mergeCell" in chunk:
-                        ranges.extend(_MERGE_REF.findall(chunk))
-            ranges.extend(_MERGE_REF.findall(tail))
-            return [((int(r1) - 1, _column_number(c1)), (int(r2) - 1, _column_number(c2)))
-                    for c1, r1, c2, r2 in ranges]
+def merged_ranges(data: bytes, sheet_name: str) -> list:
+    """The sheet's merged ranges as calamine gives them, ((top, left), (bottom, right)), 0-based
+    (xlsx sheets have theirs from the zip scan, :attr:`etl.read.ZipScan.merged`)."""
     from python_calamine import CalamineWorkbook
 
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(sheet_name)

@@ -94,34 +94,56 @@ class CsvStream:
         return piece
 
 
-def version_csv(submission_id: int, exam: Examination) -> io.BytesIO:
-    """The rows to load as CSV for COPY, built column by column in Arrow and written by pyarrow.
+def version_csv(submission_id: int, exam: Examination) -> "BatchedCsv":
+    """The rows to load as CSV for COPY, built column by column in Arrow and written by pyarrow, a
+    batch of :data:`BatchedCsv.BATCH_ROWS` rows at a time (100,000 rows are never one file in memory).
 
     The guarantees of :class:`CsvStream` hold: pyarrow quotes every text and writes NULL as an
     unquoted empty field (the only NULL COPY sees), NUL becomes U+FFFD, and a lone surrogate from a
     damaged file becomes ``?`` as UTF-8's replacement on encoding, never a failed load.
     """
-    import pyarrow as pa
+    def batch(pairs: list) -> io.BytesIO:
+        import pyarrow as pa
 
-    rows = [row for _, row in exam.rows]
+        rows = [row for _, row in pairs]
 
-    def of(key: str) -> list:
-        return [row[key] for row in rows]
+        def of(key: str) -> list:
+            return [row[key] for row in rows]
 
-    columns = {
-        "submission_id": pa.array([submission_id] * len(rows), pa.int64()),
-        "province_code": texts([exam.province_code] * len(rows)),
-        **{key: texts(of(key)) for key in ("project_code", "commune", "title", "programme_code", "sector_code",
-                                             "promoter_type_code", "promoter_name")},
-        "approval_year": pa.array(of("approval_year"), pa.int64()),
-        "start_date": pa.array(of("start_date"), pa.date32()),
-        "status_code": texts(of("status_code")),
-        **{key: cents_texts(of(key)) for key in AMOUNT_COLUMNS},
-        **{key: pa.array(of(key), pa.int64()) for key in ("beneficiaries", "women", "youth", "jobs_created")},
-        "source_sheet": texts([sheet.name for sheet, _ in exam.rows]),
-        "source_row": pa.array(of("excel_row"), pa.int64()),
-    }
-    return _arrow_csv(columns, VERSION_COLUMNS)
+        columns = {
+            "submission_id": pa.array([submission_id] * len(rows), pa.int64()),
+            "province_code": texts([exam.province_code] * len(rows)),
+            **{key: texts(of(key)) for key in ("project_code", "commune", "title", "programme_code", "sector_code",
+                                                 "promoter_type_code", "promoter_name")},
+            "approval_year": pa.array(of("approval_year"), pa.int64()),
+            "start_date": pa.array(of("start_date"), pa.date32()),
+            "status_code": texts(of("status_code")),
+            **{key: cents_texts(of(key)) for key in AMOUNT_COLUMNS},
+            **{key: pa.array(of(key), pa.int64()) for key in ("beneficiaries", "women", "youth", "jobs_created")},
+            "source_sheet": texts([sheet.name for sheet, _ in pairs]),
+            "source_row": pa.array(of("excel_row"), pa.int64()),
+        }
+        return _arrow_csv(columns, VERSION_COLUMNS)
+    return BatchedCsv(exam.rows, batch)
+
+
+class BatchedCsv:
+    """The file copy_expert reads, made by ``write`` (a list of items -> CSV bytes) a batch at a time."""
+
+    BATCH_ROWS = 16_384
+
+    def __init__(self, items: list, write):
+        self._items, self._write = items, write
+        self._next = 0
+        self._chunk = io.BytesIO()
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self._chunk.read(size)
+        while not piece and self._next < len(self._items):
+            self._chunk = self._write(self._items[self._next:self._next + self.BATCH_ROWS])
+            self._next += self.BATCH_ROWS
+            piece = self._chunk.read(size)
+        return piece
 
 
 def findings_csv(submission_id: int, findings: list[Finding]) -> io.BytesIO:

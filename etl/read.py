@@ -387,6 +387,7 @@ def _rows_one_by_one(sheet) -> tuple[list[list[object]], dict[int, str]]:
 
 
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _RELATIONSHIPS_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -530,9 +531,11 @@ def ods_extents(content: bytes) -> list[tuple[str, SheetExtent]]:
 
 @dataclass
 class ZipScan:
-    """What inflating a zip workbook once found: the hidden rows and the extent of each sheet."""
+    """What inflating a zip workbook once found: the hidden rows and the extent of each sheet, and
+    each xlsx sheet's merged ranges (as calamine gives them, 0-based) for the column reader."""
     hidden_rows: dict[str, set[int]] = field(default_factory=dict)
     extents: dict[str, SheetExtent] = field(default_factory=dict)
+    merged: dict[str, list] = field(default_factory=dict)
 
 
 def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> ZipScan:
@@ -553,6 +556,7 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
             sheet = parts.get(entry.filename)
             ods_content = file_format == "ods" and entry.filename == "content.xml"
             rows: set[int] = set()
+            merged: list[tuple] = []
             extent = _XlsxExtent()
             kept: list[bytes] = []
             tail = b""
@@ -571,6 +575,8 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
                     cut = chunk.rfind(b"<")
                     chunk, tail = (chunk[:cut], chunk[cut:]) if cut >= 0 else (b"", chunk)
                     extent.feed(chunk)
+                    if b"mergeCell" in chunk:
+                        merged.extend(_MERGE_REF.findall(chunk))
                     if b"hidden" in chunk:
                         for tag in _ROW_TAG.findall(chunk):
                             number = _ROW_NUMBER.search(tag)
@@ -578,6 +584,9 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
                                 rows.add(int(number.group(1)))
             if sheet is not None:
                 extent.feed(tail)
+                merged.extend(_MERGE_REF.findall(tail))
+                scan.merged[sheet] = [((int(r1) - 1, column_number(c1) - 1), (int(r2) - 1, column_number(c2) - 1))
+                                      for c1, r1, c2, r2 in merged]
                 rows_bound, columns_bound, exact = extent.bound()
                 if not exact or rows_bound * columns_bound > limits.max_cells:
                     with archive.open(entry) as stream:  # only now worth the exact walk

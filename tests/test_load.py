@@ -176,9 +176,32 @@ def test_the_copy_input_quotes_every_text_and_writes_null_only_for_none():
            "total_cost_mad": -305, "indh_contribution_mad": 0, "promoter_contribution_mad": None,
            "partner_contribution_mad": 125_000_050, "beneficiaries": 3, "women": None, "youth": 0, "jobs_created": 2}
     exam = Examination(Path("x.xlsx"), "MA-TAO", "2013", None, rows=[(sheet, row)])
-    written = load_module.version_csv(41, exam).getvalue().decode("utf-8")
+    written = load_module.version_csv(41, exam).read().decode("utf-8")
     assert written == ('41,"MA-TAO","\\N","","nul\ufffd and lone ?",,"nan",,"a,b\nc",2013,2013-03-12,,'
                        '"-3.05","0.00",,"1250000.50",3,,0,2,"Projets ""AGR""",7\n')
+
+
+def test_the_version_csv_made_batch_by_batch_is_the_csv_of_all_rows_at_once(monkeypatch):
+    from pathlib import Path
+
+    from etl.examine import Examination
+    from etl.normalise import ProjectSheet
+
+    sheets = [ProjectSheet("A", 1, {}), ProjectSheet("B", 1, {})]
+    rows = [(sheets[index % 2], {
+        "excel_row": index + 2, "project_code": f"P-{index}", "commune": "C", "title": f"t{index}",
+        "programme_code": None, "sector_code": None, "promoter_type_code": None, "promoter_name": None,
+        "approval_year": 2013, "start_date": None, "status_code": None, "total_cost_mad": index * 101,
+        "indh_contribution_mad": None, "promoter_contribution_mad": None, "partner_contribution_mad": None,
+        "beneficiaries": index, "women": None, "youth": None, "jobs_created": None}) for index in range(7)]
+    exam = Examination(Path("x.xlsx"), "MA-TAO", "2013", None, rows=rows)
+
+    def everything(stream) -> bytes:
+        return b"".join(iter(lambda: stream.read(5), b""))
+    whole = everything(load_module.version_csv(9, exam))
+    monkeypatch.setattr(load_module.BatchedCsv, "BATCH_ROWS", 2)
+    assert everything(load_module.version_csv(9, exam)) == whole
+    assert whole.count(b"\n") == 7 and b'"P-6"' in whole
 
 
 # The per-project history the outlier check used to fetch for every file: the oracle for the
