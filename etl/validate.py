@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl import gx_kwargs, reference
+from etl import gx_ids, gx_kwargs, reference
 from etl.config import EXPECTATIONS_DIR, settings
 from etl.errors import IgaError
 from etl.findings import Finding
@@ -40,6 +40,7 @@ def _validator():
                  "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.ERROR)
     gx_kwargs.install()  # the same results, a configuration read once per call (etl/gx_kwargs.py)
+    gx_ids.install()  # the same metric ids, plain keywords converted directly (etl/gx_ids.py)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     with open(EXPECTATIONS_DIR / f"{SUITE_NAME}.json", encoding="utf-8") as f:
