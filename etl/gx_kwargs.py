@@ -5,9 +5,10 @@
 ``configuration`` is a property that rebuilds the whole configuration (a pydantic ``dict()``) each
 time: about a hundred times per expectation per validation, the largest share of validating a
 provincial file of a few hundred rows (75 files a national cycle). The methods below return the
-same values, reading the configuration once per call. They replace GX's only for the version
-whose code they were written from (``GX_VERSION``); ``tests/test_validate.py`` compares both on
-every expectation of the suite.
+same values, reading the keyword arguments once per call, from the expectation's fields without
+the configuration object around them (:func:`configured_kwargs`). They replace GX's only for the
+version whose code they were written from (``GX_VERSION``); ``tests/test_gx_kwargs.py`` compares
+both on every expectation of the suite.
 """
 from __future__ import annotations
 
@@ -34,23 +35,36 @@ def _success_kwargs(expectation, kwargs: dict) -> dict:
     return success
 
 
+# What ``Expectation.configuration`` takes out of the expectation's fields: the rest is its kwargs.
+NOT_KWARGS = ("meta", "notes", "description", "severity", "id", "rendered_content")
+
+
+def configured_kwargs(expectation) -> dict:
+    """``expectation.configuration.kwargs``, without building the ``ExpectationConfiguration``
+    around them (which checks that ``meta`` is JSON and names the type on every call)."""
+    kwargs = expectation.dict(exclude_defaults=True)
+    for key in NOT_KWARGS:
+        kwargs.pop(key, None)
+    return kwargs
+
+
 def get_domain_kwargs(self) -> dict:
-    return _domain_kwargs(self, self.configuration.kwargs)
+    return _domain_kwargs(self, configured_kwargs(self))
 
 
 def get_success_kwargs(self) -> dict:
-    return _success_kwargs(self, self.configuration.kwargs)
+    return _success_kwargs(self, configured_kwargs(self))
 
 
 def get_success_kwarg(self, key: str, default=None):
-    return _kwarg(self, self.configuration.kwargs, key, default)
+    return _kwarg(self, configured_kwargs(self), key, default)
 
 
 def get_runtime_kwargs(self, runtime_configuration: dict | None = None) -> dict:
     from great_expectations.expectations.expectation import parse_result_format
 
     runtime_configuration = runtime_configuration or {}
-    kwargs = self.configuration.kwargs
+    kwargs = configured_kwargs(self)
     runtime = {key: runtime_configuration.get(key, _kwarg(self, kwargs, key)) for key in self.runtime_keys}
     runtime.update(_success_kwargs(self, kwargs))
     runtime["result_format"] = parse_result_format(runtime["result_format"])

@@ -16,6 +16,7 @@ def test_each_expectation_of_the_suite_gets_the_same_keywords_both_ways():
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
     assert len(suite.expectations) >= 10
     for expectation in suite.expectations:
+        assert gx_kwargs.configured_kwargs(expectation) == expectation.configuration.kwargs, expectation
         for name in ("_get_domain_kwargs", "_get_success_kwargs"):
             assert ours[name](expectation) == original[name](expectation), (expectation, name)
         for runtime in (None, {}, {"result_format": result_format}, {"result_format": "BOOLEAN_ONLY"}):
