@@ -103,9 +103,11 @@ def prepare_to_fork() -> None:
     import etl.load  # noqa: F401 - what the ingest child uses, mapped once in the parent
     import etl.quality_checks  # noqa: F401
     import etl.reports  # noqa: F401
+    from etl.matching import warm
     from etl.validate import _validator
 
     _validator()
+    warm()
     # Each validation opens a (disabled) tqdm bar, whose first use imports multiprocessing to make
     # its lock: 0.22 s of every child's life, a third of a 400-row file's, unless made here.
     from tqdm import tqdm

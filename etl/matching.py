@@ -291,6 +291,21 @@ def header_matcher() -> Matcher:
                    keys=lambda text: (reference.text_key(text), header_key(text)))
 
 
+LABEL_DOMAINS = ("sector", "status", "promoter_type", "programme_kind")
+
+
+def warm() -> None:
+    """Build the header and label matchers and import rapidfuzz now: done once in the process that
+    forks the file readers (:func:`etl.isolate.prepare_to_fork`), not again in each of them."""
+    import rapidfuzz.distance  # noqa: F401
+    import rapidfuzz.fuzz  # noqa: F401
+    import rapidfuzz.process  # noqa: F401
+
+    header_matcher()
+    for domain in LABEL_DOMAINS:
+        label_matcher(domain)
+
+
 def match_header(text: object) -> Match:
     """How a header cell maps to a canonical column (cached per distinct text)."""
     return header_matcher().match(text)

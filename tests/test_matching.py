@@ -156,3 +156,19 @@ def test_labels_are_never_guessed_across_meanings_or_numbers():
     found = resolve_label("programme_kind", "Programme 5")
     assert found.target is None and found.suggestions == ()  # not « Programme 2 »
     assert resolve_label("sector", "Astronautique").target is None
+
+
+def test_warming_builds_every_matcher_the_readers_use():
+    import sys
+
+    from etl import matching
+    from etl.normalise import LABEL_COLUMNS
+
+    domains = {row["domain"] for row in reference.read_csv("label_aliases.csv")}
+    assert set(matching.LABEL_DOMAINS) == domains == set(LABEL_COLUMNS.values()) | {"programme_kind"}
+    matching.header_matcher.cache_clear()
+    matching.label_matcher.cache_clear()
+    matching.warm()
+    assert matching.header_matcher.cache_info().currsize == 1
+    assert matching.label_matcher.cache_info().currsize == len(domains)
+    assert {"rapidfuzz.process", "rapidfuzz.fuzz", "rapidfuzz.distance"} <= set(sys.modules)
