@@ -6,13 +6,15 @@ import string
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl import reference
 from etl.config import EXPECTATIONS_DIR
 from etl.examine import Examination
 from etl.findings import Finding
 from etl.normalise import ProjectSheet
-from etl.quality_checks import check_file, cross_province_findings, outlier_findings, usual_range
+from etl.quality_checks import MIN_LOG_MAD, check_file, cross_province_findings, outlier_findings, usual_range
 from etl.validate import policy_for_year, validate_rows
 
 pytestmark = pytest.mark.unit
@@ -193,6 +195,23 @@ def test_usual_range_is_never_narrower_than_a_floor():
     low, high = same.bounds(3.5)
     assert 40 < low < 50 and 200 < high < 250  # 40 % off is not "far" even when all projects agree
     assert usual_range([1.0]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=-10, max_value=1e12, allow_nan=False) | st.sampled_from([0.5, 2.0, 1e-300]),
+                max_size=40))
+def test_usual_range_is_the_median_and_mad_of_statistics(figures):
+    import math
+    import statistics
+
+    found = usual_range(figures)
+    logs = [math.log(f) for f in figures if f > 0]
+    if len(logs) < 2:
+        assert found is None
+        return
+    median = statistics.median(logs)
+    assert (found.median, found.count) == (median, len(logs))
+    assert found.mad == max(statistics.median(abs(x - median) for x in logs), MIN_LOG_MAD)
 
 
 def test_a_code_reported_by_another_province_is_a_warning():
