@@ -165,7 +165,7 @@ def read_columns(path: Path, limits: Limits | None = None, max_columns: int | No
     kind = read.sniff_format(data[:4096])
     if kind == "zip-workbook":
         file_format = read.read_zip_kind(data, limits)
-        scan = read.inflate_checked(data, limits, file_format)
+        scan = read.inflate_checked(data, limits, file_format, merged_ranges=True)
         for sheet, extent in scan.extents.items():  # a far cell is refused before a column is built
             read.check_sheet_dimensions(extent.rows, extent.columns, limits, sheet)
         if max_columns is not None and any(extent.columns > max_columns for extent in scan.extents.values()):

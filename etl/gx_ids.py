@@ -6,10 +6,10 @@ numpy and pandas values, Spark frames, SQLAlchemy rows) that tries a dozen ``isi
 per value. A validation of one provincial file builds about 800 metric configurations, two ids
 each: a quarter of the time GX spends on a file of a few hundred rows. The keyword arguments are
 almost always plain (texts, numbers, None, lists and dicts of those), for which the converter
-returns what it was given (a float NaN as None, a tuple as a list, keys as texts): those are
-converted here directly; anything else goes through GX's converter, so the id is the same. Installed
-only for the version the code was read from (``GX_VERSION``); ``tests/test_gx_ids.py`` compares both
-on every id a validation of the suite asks for, and on drawn values.
+returns what it was given, as JSON writes it: those go to JSON directly; anything else (a NaN, a
+key that is not a text, any other type) goes through GX's converter first, so the id is the same.
+Installed only for the version the code was read from (``GX_VERSION``); ``tests/test_gx_ids.py``
+compares both on every id a validation of the suite asks for, and on drawn values.
 """
 from __future__ import annotations
 
@@ -20,29 +20,27 @@ GX_VERSION = "1.24.1"
 ORIGINAL: dict = {}
 
 
-class _NotPlain(Exception):
-    """A value GX's converter must see (numpy, pandas, pydantic, an Enum, a set ...)."""
-
-
-def _plain(value):
-    """``convert_to_json_serializable(value)`` for plain values; raises :class:`_NotPlain` otherwise."""
+def _plain(value) -> bool:
+    """Whether ``convert_to_json_serializable`` would leave ``value`` as JSON already writes it:
+    texts, whole numbers, true/false, None, floats but NaN (which it makes None), lists and tuples
+    of those (a tuple is written as a list either way) and dicts of those with text keys."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
-        return value
+        return True
     if kind is float:
-        return None if value != value else value
+        return value == value
     if kind is list or kind is tuple:
-        return [_plain(item) for item in value]
-    if isinstance(value, dict) and kind in _DICTS:
-        return {str(key): _plain(item) for key, item in value.items()}
-    raise _NotPlain
+        return all(_plain(item) for item in value)
+    if kind in _DICTS:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    return False
 
 
 _DICTS: tuple = (dict,)
 
 
 def to_id(self, id_keys=None, id_ignore_keys=None):
-    """``IDDict.to_id`` of GX 1.24.1, the same id, with :func:`_plain` in front of GX's converter."""
+    """``IDDict.to_id`` of GX 1.24.1, the same id, skipping GX's converter for plain keywords."""
     if id_keys is None:
         id_keys = self.keys()
     if id_ignore_keys is None:
@@ -54,13 +52,11 @@ def to_id(self, id_keys=None, id_ignore_keys=None):
         key = list(id_keys)[0]
         return f"{key}={self[key]!s}"
     chosen = {k: self[k] for k in id_keys}
-    try:
-        converted = _plain(chosen)
-    except _NotPlain:
+    if not _plain(chosen):
         from great_expectations.util import convert_to_json_serializable
 
-        converted = convert_to_json_serializable(data=chosen)
-    return hashlib.md5(json.dumps(converted, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
+        chosen = convert_to_json_serializable(data=chosen)
+    return hashlib.md5(json.dumps(chosen, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def install() -> bool:

@@ -538,7 +538,7 @@ class ZipScan:
     merged: dict[str, list] = field(default_factory=dict)
 
 
-def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> ZipScan:
+def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx", merged_ranges: bool = False) -> ZipScan:
     """Inflate every part of a zip workbook once, in blocks, before calamine sees it.
 
     The sizes a zip declares can lie: this counts what really comes out and stops past
@@ -546,6 +546,7 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
     (a corrupt or forged file). On the way it notes the rows hidden in each xlsx sheet, which
     calamine does not report (sheet name -> Excel rows with ``hidden="1"``), and how far each
     sheet reaches, so that :func:`check_sheet_dimensions` can refuse a grid before it is built.
+    With ``merged_ranges`` (the column reader), each xlsx sheet's merged ranges too.
     """
     scan = ZipScan()
     total = 0
@@ -575,7 +576,7 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
                     cut = chunk.rfind(b"<")
                     chunk, tail = (chunk[:cut], chunk[cut:]) if cut >= 0 else (b"", chunk)
                     extent.feed(chunk)
-                    if b"mergeCell" in chunk:
+                    if merged_ranges and b"mergeCell" in chunk:
                         merged.extend(_MERGE_REF.findall(chunk))
                     if b"hidden" in chunk:
                         for tag in _ROW_TAG.findall(chunk):
@@ -584,9 +585,10 @@ def inflate_checked(data: bytes, limits: Limits, file_format: str = "xlsx") -> Z
                                 rows.add(int(number.group(1)))
             if sheet is not None:
                 extent.feed(tail)
-                merged.extend(_MERGE_REF.findall(tail))
-                scan.merged[sheet] = [((int(r1) - 1, column_number(c1) - 1), (int(r2) - 1, column_number(c2) - 1))
-                                      for c1, r1, c2, r2 in merged]
+                if merged_ranges:
+                    merged.extend(_MERGE_REF.findall(tail))
+                    scan.merged[sheet] = [((int(r1) - 1, column_number(c1) - 1), (int(r2) - 1, column_number(c2) - 1))
+                                          for c1, r1, c2, r2 in merged]
                 rows_bound, columns_bound, exact = extent.bound()
                 if not exact or rows_bound * columns_bound > limits.max_cells:
                     with archive.open(entry) as stream:  # only now worth the exact walk
