@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl import reference
+from etl import memory, reference
 from etl.columnar import read_file_sheets
 from etl.findings import Finding
 from etl.normalise import REQUIRED_COLUMNS, ProjectSheet
@@ -63,6 +63,7 @@ class Examination:
 
 def examine(path: Path, province: str, period: str) -> Examination:
     """Everything the pipeline knows about one file before loading it."""
+    memory.settle()
     province_code = reference.find_province(province)
     result = Examination(Path(path), province_code, period, period_end(period))
     if province_code is None:

@@ -100,6 +100,9 @@ def prepare_to_fork() -> None:
     """Import what examining a file needs (pandas, Great Expectations and the suite) before the
     first fork, so each child starts with it mapped: cheap, and never a library half-loaded under
     the child's memory cap."""
+    from etl.memory import settle
+
+    settle()  # first: GX's unused modules deferred, Arrow on malloc (etl/memory.py)
     import etl.load  # noqa: F401 - what the ingest child uses, mapped once in the parent
     import etl.quality_checks  # noqa: F401
     import etl.reports  # noqa: F401

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl import gx_ids, gx_kwargs, reference
+from etl import gx_ids, gx_kwargs, memory, reference
 from etl.config import EXPECTATIONS_DIR, settings
 from etl.errors import IgaError
 from etl.findings import Finding
@@ -32,6 +32,7 @@ class ValidationCrashed(IgaError, RuntimeError):
 
 @functools.cache
 def _validator():
+    memory.settle()  # before GX's first import: its unused scipy.stats and altair are deferred
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
