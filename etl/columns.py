@@ -196,6 +196,8 @@ def read_workbook_columns(data: bytes, file_format: str, limits: Limits,
         # The sheet list (kind, visibility) without reading any sheet; fastexcel then reads the cells.
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         metadata = book.sheets_metadata
+        if file_format in ("xlsx", "xlsm"):  # the zip scan gave the extents: let calamine's copy of the file go
+            book = None
         reader = fastexcel.read_excel(data)
         sheets: list[ColumnSheet] = []
         total_rows = 0
