@@ -56,7 +56,9 @@ def iga_ingest():
         return list_new_files()
 
     # Four files at once: the local setup's four task slots (each file's child capped in memory).
-    @task(map_index_template="{{ landing_file }}", max_active_tis_per_dagrun=4)
+    # One XCom per file, its summary: a `-> dict` task would otherwise push each key apart as well
+    # (Airflow infers multiple_outputs from the annotation), 7 requests to the API per file.
+    @task(map_index_template="{{ landing_file }}", max_active_tis_per_dagrun=4, multiple_outputs=False)
     def ingest_file(relative_path: str) -> dict:
         from etl.ingest import ingest_file
 
