@@ -138,6 +138,11 @@ def entry_sha256(entry: LandingEntry) -> str:
 
 def list_new_files() -> list[str]:
     """Paths (relative to the landing folder, escaped when unsafe) of the entries not yet recorded."""
+    return [entry.relative for entry in new_entries()]
+
+
+def new_entries() -> list[LandingEntry]:
+    """The landing entries whose path and bytes are not yet recorded."""
     landing = settings().landing
     if not landing.is_dir():
         return []
@@ -150,7 +155,7 @@ def list_new_files() -> list[str]:
         except FileNotFoundError:  # removed while listing: the next run sees what is there
             continue
         if (entry.relative, digest) not in seen:
-            new.append(entry.relative)
+            new.append(entry)
     return new
 
 
@@ -234,12 +239,13 @@ def _record(exam: Examination, entry: LandingEntry, sha256: str, archive: bool =
 
 def _examine_and_load(entry: LandingEntry, sha256: str) -> dict:
     """In the child: read, normalise, validate, compare with the warehouse, load."""
+    from etl.prefetch import take
     from etl.quality_checks import warehouse_checks
 
     province, period, _ = entry.parts
     exam = None
     try:
-        exam = examine(entry.path, province, period)
+        exam = take(entry.path, province, period, sha256) or examine(entry.path, province, period)
         warehouse_checks(exam, _engine())  # read-only, before the load transaction; warnings only
         return _record(exam, entry, sha256)
     except Exception as error:  # worded here, where the failing row is known, without its contents

@@ -73,7 +73,8 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * resource.getpagesize()
 
 
-def _forget_parent_connections() -> None:
+def forget_parent_connections() -> None:
+    """In a forked process: the warehouse connections of the parent are the parent's alone."""
     warehouse = sys.modules.get("etl.warehouse")  # only if this process has used the warehouse
     if warehouse is not None:
         warehouse.forget_inherited_connections()
@@ -118,7 +119,7 @@ def prepare_to_fork() -> None:
     tqdm.get_lock()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Linux: the kernel kills this child when its parent dies (even by SIGKILL)."""
     import ctypes
 
@@ -141,10 +142,10 @@ def _child(write_fd: int, limits: WorkerLimits, function, args, kwargs, parent: 
         # parent's to handle, and the child dies with the parent whatever kills it.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         cap = mapped_bytes() + limits.memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        _forget_parent_connections()
+        forget_parent_connections()
         try:
             outcome = ("ok", function(*args, **kwargs))
         except MemoryError:

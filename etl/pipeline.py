@@ -9,7 +9,8 @@ import logging
 import os
 import warnings
 
-from etl.config import DAGS_DIR, Settings, environment
+from etl import prefetch
+from etl.config import DAGS_DIR, Settings, environment, settings
 from etl.errors import IgaError
 
 DAG_ORDER = ("iga_ingest", "iga_publish", "iga_quality")
@@ -79,9 +80,18 @@ def run_dag(dag) -> str:
 
 
 def run_pipeline() -> None:
-    """Ingest what is new, then publish and send the quality reports (as the Asset would trigger)."""
-    migrate_airflow_db()
-    dags = load_dags()
-    for dag_id in DAG_ORDER:
-        log.info("running %s", dag_id)
-        run_dag(dags[dag_id])
+    """Ingest what is new, then publish and send the quality reports (as the Asset would trigger).
+
+    The new files are examined ahead on the second core while Airflow starts and runs the tasks
+    one after another (:mod:`etl.prefetch`; forked first, before Airflow starts any thread)."""
+    from etl.ingest import new_entries
+
+    helper = prefetch.start(settings().home, new_entries)
+    try:
+        migrate_airflow_db()
+        dags = load_dags()
+        for dag_id in DAG_ORDER:
+            log.info("running %s", dag_id)
+            run_dag(dags[dag_id])
+    finally:
+        prefetch.stop(helper)
