@@ -47,13 +47,15 @@ def start(state: Path, new_entries) -> Helper | None:
     global _folder
     from etl.private_files import private_dir
 
-    folder = Path(tempfile.mkdtemp(prefix="run-", dir=private_dir(state / "prefetch")))
+    folder = None
     parent = os.getpid()
     try:
+        folder = Path(tempfile.mkdtemp(prefix="run-", dir=private_dir(state / "prefetch")))
         pid = os.fork()
-    except OSError as error:
+    except OSError as error:  # a full disk, a process limit: the tasks examine their files themselves
         log.warning("no examination ahead of the tasks: %s", error)
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         return None
     if pid == 0:  # pragma: no cover - the helper ends with os._exit; the tests read what it left
         code = 0

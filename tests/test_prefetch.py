@@ -120,3 +120,10 @@ def test_files_already_loaded_are_not_examined_again(warehouse_url, iga_home):
         assert len(exams) == 1  # the other file only
     finally:
         stop_after_finish(helper)
+
+
+def test_no_helper_where_its_folder_cannot_be_made(iga_home):
+    iga_home.mkdir(parents=True)
+    (iga_home / "prefetch").write_text("a file where the folder goes")
+    assert prefetch.start(iga_home, lambda: []) is None
+    assert prefetch._folder is None
