@@ -20,6 +20,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,8 @@ def start(state: Path, new_entries) -> Helper | None:
     parent = os.getpid()
     try:
         folder = Path(tempfile.mkdtemp(prefix="run-", dir=private_dir(state / "prefetch")))
+        sys.stdout.flush()  # what the parent printed is written once, never again by the helper
+        sys.stderr.flush()
         pid = os.fork()
     except OSError as error:  # a full disk, a process limit: the tasks examine their files themselves
         log.warning("no examination ahead of the tasks: %s", error)

@@ -127,3 +127,20 @@ def test_no_helper_where_its_folder_cannot_be_made(iga_home):
     (iga_home / "prefetch").write_text("a file where the folder goes")
     assert prefetch.start(iga_home, lambda: []) is None
     assert prefetch._folder is None
+
+
+def test_what_the_parent_printed_is_printed_once(warehouse_url, iga_home):
+    import subprocess
+    import sys
+
+    code = ("import sys; from etl import prefetch; from etl.ingest import new_entries; "
+            "print('printed before the helper'); "
+            "helper = prefetch.start(__import__('pathlib').Path(sys.argv[1]), new_entries); "
+            "status = __import__('os').waitpid(helper.pid, 0)[1]; "  # the helper has examined the file (and flushed)
+            "print('helper', status, len(list(helper.folder.glob('*.exam'))), file=sys.stderr)")
+    generate(iga_home / "landing", provinces=["MA-TAO"], rows=(20, 40))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    done = subprocess.run([sys.executable, "-c", code, str(iga_home)], capture_output=True, text=True,
+                          check=True, timeout=120, env=env)  # stdout a pipe: Python buffers it until exit
+    assert done.stdout.count("printed before the helper") == 1
+    assert "helper 0 1" in done.stderr  # it ended well, having examined the one file
